@@ -1,0 +1,104 @@
+# HR Portal -- build, run and test.
+#
+#   make run     create the venv, install bun, migrate, seed, serve on http://localhost:$(PORT)
+#   make test    whole suite (unit + API + browser); SQLite by default, PostgreSQL/Redis when
+#                HR_TEST_DATABASE_URL / HR_TEST_REDIS_URL are set (see .ci/run)
+#   make lint    ruff, when installed
+#
+# Everything is idempotent: a fresh clone needs only python3 (3.11+), npm and network access.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON3     ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+BUN_VERSION := 1.4.5
+TOOLS       := .tools
+BUN         := $(TOOLS)/node_modules/.bin/bun
+BUN_STAMP   := $(TOOLS)/.bun-$(BUN_VERSION).stamp
+VENV_STAMP  := $(VENV)/.requirements.stamp
+PORT        ?= $(or $(HR_PORT),3000)
+PYTEST_ARGS ?=
+
+# Reflex must use the bun from npm (its own installer downloads from the internet).
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_TELEMETRY_ENABLED ?= false
+
+.PHONY: help venv bun chromium migrate seed run test lint clean distclean
+
+help:
+	@echo "make run | test | lint | migrate | seed | venv | bun | chromium | clean | distclean"
+	@echo "  PORT=$(PORT)  PYTEST_ARGS='-k login -x'  (e.g. make test PYTEST_ARGS='-m \"not e2e\"')"
+
+# ---------------------------------------------------------------- toolchain
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.txt
+	@test -x $(PY) || { echo "==> creating $(VENV)"; $(PYTHON3) -m venv $(VENV); }
+	@echo "==> installing requirements.txt into $(VENV)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+bun: $(BUN_STAMP)
+
+$(BUN_STAMP):
+	@echo "==> installing bun@$(BUN_VERSION) from npm into $(TOOLS)/"
+	@mkdir -p $(TOOLS)
+	@npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error --save-exact bun@$(BUN_VERSION)
+	@$(BUN) --version >/dev/null
+	@touch $@
+
+chromium: venv
+	@if [ -n "$$HR_CHROMIUM_PATH" ] && [ -x "$$HR_CHROMIUM_PATH" ]; then \
+	    echo "==> chromium: $$HR_CHROMIUM_PATH"; \
+	elif [ -x /usr/bin/chromium ]; then \
+	    echo "==> chromium: /usr/bin/chromium"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing chromium with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	    echo "==> installing Playwright's chromium"; \
+	    $(VENV)/bin/playwright install chromium; \
+	fi
+
+# ---------------------------------------------------------------- app
+migrate: venv
+	@mkdir -p data
+	@echo "==> migrate"
+	@$(PY) -m hr_portal.cli migrate
+
+seed: venv
+	@echo "==> seed"
+	@$(PY) -m hr_portal.cli seed
+
+# Foreground; the first start compiles the frontend (~10-60 s). Ctrl-C stops it.
+run: venv bun migrate seed
+	@echo "==> reflex run --env prod on port $(PORT)"
+	$(PY) -m reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+# The exit status of make is 2 on any failure; pytest's own code is printed and
+# also written to test-results/pytest-exit-code.
+test: venv bun chromium
+	@mkdir -p test-results
+	@echo "==> pytest (database: $${HR_TEST_DATABASE_URL:-SQLite}, redis: $${HR_TEST_REDIS_URL:-none})"
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; echo $$rc > test-results/pytest-exit-code; \
+	    if [ $$rc -ne 0 ]; then echo "==> pytest exit code $$rc"; fi; exit $$rc
+
+lint: venv
+	@if [ -x $(VENV)/bin/ruff ]; then \
+	    echo "==> ruff"; $(VENV)/bin/ruff check .; \
+	elif command -v ruff >/dev/null 2>&1; then \
+	    echo "==> ruff"; ruff check .; \
+	else echo "ruff not installed; skipping lint"; fi
+
+# ---------------------------------------------------------------- cleanup
+clean:
+	rm -rf .web .web-e2e* .states test-results .pytest_cache .ruff_cache uploaded_files
+	find . -path ./$(VENV) -prune -o -path ./$(TOOLS) -prune -o \
+	    -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Also removes the toolchain and the local SQLite database.
+distclean: clean
+	rm -rf $(VENV) $(TOOLS) data

@@ -1,0 +1,114 @@
+"""Settings: one pydantic-settings object, read from HR_* environment variables and an optional .env."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
+DATA_DIR = ROOT_DIR / "data"
+
+_INSECURE_KEYS = {"", "changeme", "secret", "change-me", "dev", "development"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HR_", env_file=ROOT_DIR / ".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    # Database: SQLite file under data/ by default; postgresql+psycopg://user@host/db for PostgreSQL.
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    # Public base URL of the portal: used in mailed links, never taken from a request's Host header.
+    base_url: str = "http://localhost:3000"
+    port: int = 3000
+    cors_allowed_origins: list[str] = []
+    trusted_proxy_hops: int = 0
+
+    access_token_minutes: int = 24 * 60
+    refresh_token_days: int = 7
+    ui_session_hours: int = 12
+    password_reset_minutes: int = 60
+    bcrypt_rounds: int = 12
+    jwt_issuer: str = "hr-portal"
+    jwt_audience: str = "hr-portal-api"
+
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+
+    # Mail: files under data/outbox/ unless an SMTP host is configured.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: int = 20
+    mail_from: str = "HR Portal <no-reply@hr-portal.local>"
+    outbox_dir: str = ""
+
+    log_level: str = "INFO"
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                import json
+
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_and_checks(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{DATA_DIR / 'hr_portal.db'}"
+        if not self.cors_allowed_origins:
+            self.cors_allowed_origins = [self.base_url.rstrip("/")]
+        if not self.outbox_dir:
+            self.outbox_dir = str(DATA_DIR / "outbox")
+        if self.env == "production":
+            if self.secret_key.strip().lower() in _INSECURE_KEYS or len(self.secret_key) < 32:
+                raise ValueError(
+                    "HR_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                )
+        elif not self.secret_key:
+            self.secret_key = _local_secret_key()
+        if not 4 <= self.bcrypt_rounds <= 16:
+            raise ValueError("HR_BCRYPT_ROUNDS must be between 4 and 16")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _local_secret_key() -> str:
+    """Generate a secret once into data/ for local use, so tokens survive restarts."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / ".secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,64 @@
+"""A small in-process domain-event dispatcher.
+
+Services call `publish(session, name, **payload)`; listeners run only after the transaction commits
+(never for a rolled-back change), and a failing listener is logged, never raised to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, dict[str, Any]], None]
+_listeners: dict[str, list[Listener]] = defaultdict(list)
+
+USER_REGISTERED = "user.registered"
+USER_LOGGED_IN = "user.logged_in"
+PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
+PASSWORD_CHANGED = "auth.password_changed"
+MAIL_QUEUED = "mail.queued"
+
+
+def subscribe(name: str, listener: Listener) -> None:
+    if listener not in _listeners[name]:
+        _listeners[name].append(listener)
+
+
+def unsubscribe(name: str, listener: Listener) -> None:
+    if listener in _listeners.get(name, []):
+        _listeners[name].remove(listener)
+
+
+def dispatch(name: str, payload: dict[str, Any]) -> None:
+    for listener in list(_listeners.get(name, [])) + list(_listeners.get("*", [])):
+        try:
+            listener(name, payload)
+        except Exception:  # a listener never breaks the action that raised the event
+            log.exception("event listener %r failed for %s", listener, name)
+
+
+def publish(session: Session, name: str, **payload: Any) -> None:
+    """Queue an event on the session; it is dispatched after a successful commit."""
+    pending = session.info.setdefault("pending_events", [])
+    pending.append((name, payload))
+    if not session.info.get("events_hooked"):
+        session.info["events_hooked"] = True
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_rollback", _after_rollback)
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop("pending_events", [])
+    for name, payload in pending:
+        dispatch(name, payload)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("pending_events", None)
