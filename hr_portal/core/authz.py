@@ -51,9 +51,12 @@ NAV: list[tuple[str, str, str, frozenset[Role]]] = [
 ]
 
 
+# Pages restricted to some roles, by key (deny by default: a key missing here admits nobody).
+PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "home": ALL_ROLES,
+    "account": ALL_ROLES,
+}
+
+
 def nav_for(role: Role) -> list[dict[str, str]]:
     return [{"label": label, "path": path, "icon": icon} for label, path, icon, roles in NAV if role in roles]
-
-
-def can_view_page(role: Role, roles: frozenset[Role]) -> bool:
-    return role in roles

@@ -71,7 +71,12 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{DATA_DIR / 'hr_portal.db'}"
         if not self.cors_allowed_origins:
-            self.cors_allowed_origins = [self.base_url.rstrip("/")]
+            origin = self.base_url.rstrip("/")
+            self.cors_allowed_origins = [origin]
+            # Local use: the same portal is reached as localhost or 127.0.0.1.
+            for a, b in (("//localhost", "//127.0.0.1"), ("//127.0.0.1", "//localhost")):
+                if a in origin:
+                    self.cors_allowed_origins.append(origin.replace(a, b))
         if not self.outbox_dir:
             self.outbox_dir = str(DATA_DIR / "outbox")
         if self.env == "production":

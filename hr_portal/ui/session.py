@@ -1,0 +1,136 @@
+"""The signed-in session every page state builds on.
+
+The browser holds only an opaque token (cookie `hr_session`); who the user is, their role and
+organization are looked up server-side on every event through the auth service, so a forged event
+or a stale tab can never act as someone else, and a signed-out, deactivated or re-passworded
+session stops working at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import reflex as rx
+
+from hr_portal.auth import service as auth_service
+from hr_portal.auth.models import Role
+from hr_portal.core.authz import PAGE_ROLES, Actor, nav_for
+from hr_portal.core.config import get_settings
+from hr_portal.core.db import session_scope
+from hr_portal.core.errors import AppError, Forbidden, Unauthorized
+from hr_portal.org.models import Organization
+
+T = TypeVar("T")
+
+ROLE_LABELS = {"admin": "Admin", "hr_manager": "HR manager", "manager": "Manager", "employee": "Employee"}
+
+
+async def run_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a service function in a worker thread inside one unit of work (commit or roll back)."""
+
+    def work() -> T:
+        with session_scope() as session:
+            return fn(session=session, **kwargs)
+
+    return await asyncio.to_thread(work)
+
+
+def _lookup(token: str, ip: str | None, user_agent: str | None) -> tuple[Actor, dict] | None:
+    with session_scope() as session:
+        actor = auth_service.actor_from_ui_session(session=session, token=token, ip=ip, user_agent=user_agent)
+        if actor is None:
+            return None
+        profile = auth_service.user_public(session, session.get(auth_service.User, actor.user_id))
+        org = session.get(Organization, actor.organization_id)
+        return actor, {"name": f"{profile.first_name} {profile.last_name}".strip() or profile.email,
+                       "email": profile.email, "org": org.name if org else ""}
+
+
+class SessionState(rx.State):
+    """Base of every page state. Public vars here are display-only; authorization never reads them."""
+
+    session_token: str = rx.Cookie("", name="hr_session", path="/", same_site="strict",
+                                   max_age=get_settings().ui_session_hours * 3600,
+                                   secure=get_settings().base_url.startswith("https://"))
+    signed_in: bool = False
+    user_name: str = ""
+    user_email: str = ""
+    role: str = ""
+    org_name: str = ""
+    nav: list[dict[str, str]] = []
+
+    @rx.var
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @rx.var
+    def initials(self) -> str:
+        parts = [p for p in self.user_name.split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    def _client(self) -> tuple[str | None, str | None]:
+        return self.router.session.client_ip or None, self.router.headers.user_agent or None
+
+    async def actor(self) -> Actor | None:
+        """The current actor, re-validated against the database (None when signed out or revoked)."""
+        if not self.session_token:
+            return None
+        ip, ua = self._client()
+        found = await asyncio.to_thread(_lookup, self.session_token, ip, ua)
+        if found is None:
+            self._clear()
+            return None
+        actor, profile = found
+        self.signed_in = True
+        self.user_name, self.user_email, self.org_name = profile["name"], profile["email"], profile["org"]
+        self.role = actor.role.value
+        self.nav = nav_for(actor.role)
+        return actor
+
+    async def require(self, *roles: Role) -> Actor:
+        """Deny by default; raises Unauthorized/Forbidden, which `guarded` turns into a redirect/toast."""
+        actor = await self.actor()
+        if actor is None:
+            raise Unauthorized("Your session has ended. Sign in again.")
+        if roles and actor.role not in roles:
+            raise Forbidden("Your role does not allow this action.")
+        return actor
+
+    def _clear(self) -> None:
+        self.session_token = ""
+        self.signed_in = False
+        self.user_name = self.user_email = self.role = self.org_name = ""
+        self.nav = []
+
+    def _denied(self, exc: AppError):
+        if isinstance(exc, Unauthorized):
+            return [rx.redirect(f"/login?next={self.router.url.path or '/'}"), rx.toast.info(exc.message)]
+        return rx.toast.error(exc.message)
+
+    @rx.event
+    async def check_session(self):
+        """on_load of every signed-in page: anonymous visitors go to sign-in."""
+        if await self.actor() is None:
+            path = self.router.url.path or "/"
+            return rx.redirect(f"/login?next={path}" if path not in ("/", "/login") else "/login", replace=True)
+
+    @rx.event
+    async def sign_out(self):
+        token = self.session_token
+        if token:
+            await run_service(auth_service.end_ui_session, token=token)
+        self._clear()
+        return rx.redirect("/login", replace=True)
+
+    @rx.event
+    async def guard_page(self, page: str):
+        """on_load of a role-restricted page: the allowed roles come from the server-side PAGE_ROLES table."""
+        actor = await self.actor()
+        if actor is None:
+            path = self.router.url.path or "/"
+            return rx.redirect(f"/login?next={path}", replace=True)
+        if actor.role not in PAGE_ROLES.get(page, frozenset()):
+            return rx.redirect("/not-allowed", replace=True)
+        return None

@@ -1,0 +1,27 @@
+"""Reflex configuration, fed from hr_portal.core.config (Reflex itself reads only REFLEX_* variables)."""
+
+import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
+
+from hr_portal.core.config import get_settings
+
+settings = get_settings()
+
+config = rx.Config(
+    app_name="hr_portal",
+    telemetry_enabled=False,
+    db_url=settings.database_url,
+    redis_url=settings.redis_url or None,
+    # The browser talks to the backend on the same origin (prod mode serves both on one port).
+    api_url=settings.base_url.rstrip("/"),
+    deploy_url=settings.base_url.rstrip("/"),
+    frontend_port=settings.port,
+    backend_port=settings.port,
+    cors_allowed_origins=settings.cors_allowed_origins,
+    trusted_proxy_hops=settings.trusted_proxy_hops,
+    show_built_with_reflex=False,
+    default_color_mode="system",
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium",
+                                                         scaling="100%"))],
+    disable_plugins=[SitemapPlugin],
+)
