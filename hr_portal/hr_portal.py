@@ -12,6 +12,8 @@ from hr_portal.auth.state import AuthState
 from hr_portal.core.config import get_settings
 from hr_portal.dashboard import pages as dashboard_pages
 from hr_portal.dashboard.state import HomeState
+from hr_portal.org import pages as org_pages
+from hr_portal.org.state import SettingsState
 
 logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -31,3 +33,4 @@ app.add_page(auth_pages.change_password_page, route="/account/password", title="
 app.add_page(auth_pages.not_allowed_page, route="/not-allowed", title="Not allowed · HR Portal",
              on_load=AuthState.check_session)
 app.add_page(dashboard_pages.home_page, route="/", title="Home · HR Portal", on_load=HomeState.open_home)
+app.add_page(org_pages.settings_page, route="/settings", title="Settings · HR Portal", on_load=SettingsState.open_settings)

@@ -1,5 +1,5 @@
 """foundation schema: organizations, companies, departments, employees, users, UI sessions,
-refresh-token families, revoked token ids, password-reset tokens, audit log, mail outbox
+refresh-token families, revoked token ids, password-reset tokens, audit log, mail outbox, holidays
 
 Revision ID: 2141ca1760cd
 Revises: 
@@ -220,6 +220,23 @@ def upgrade() -> None:
     with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refresh_tokens_family_id'), ['family_id'], unique=False)
 
+    op.create_table('holidays',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('company_id', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('recurring', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['company_id'], ['companies.id'], ),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('company_id', 'date', name='uq_holiday_company_date')
+    )
+    with op.batch_alter_table('holidays', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_holidays_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_holidays_organization_id'), ['organization_id'], unique=False)
+
     # Added by hand: autogenerate cannot compare expression indexes, nor create a circular FK inline.
     op.create_index('uq_users_email_lower', 'users', [sa.text('lower(email)')], unique=True)
     op.create_index('uq_employee_org_email', 'employees', ['organization_id', sa.text('lower(email)')], unique=True)
@@ -229,6 +246,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('holidays')
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.drop_constraint('fk_department_head', type_='foreignkey')
     op.drop_index('uq_employee_org_email', table_name='employees')

@@ -47,7 +47,7 @@ def require(actor: Actor | None, *roles: Role) -> Actor:
 # Navigation entries per role: (label, path, icon). Modules not built yet are absent.
 NAV: list[tuple[str, str, str, frozenset[Role]]] = [
     ("Home", "/", "house", ALL_ROLES),
-    ("My account", "/account/password", "key-round", ALL_ROLES),
+    ("Settings", "/settings", "settings", frozenset({Role.admin})),
 ]
 
 
@@ -55,6 +55,7 @@ NAV: list[tuple[str, str, str, frozenset[Role]]] = [
 PAGE_ROLES: dict[str, frozenset[Role]] = {
     "home": ALL_ROLES,
     "account": ALL_ROLES,
+    "settings": frozenset({Role.admin}),
 }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hr_portal.core.models import ts_field
@@ -41,3 +43,27 @@ class CompanyPublic(SQLModel):
     name: str
     timezone: str
     weekly_off_days: list[int]
+    country: str
+    headcount: int = 0
+
+
+class Holiday(SQLModel, table=True):
+    """A company's public holiday: a one-off date, or recurring every year on the same month and day."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("company_id", "date", name="uq_holiday_company_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organizations.id", index=True)
+    company_id: int = Field(foreign_key="companies.id", index=True)
+    date: dt.date
+    name: str = Field(max_length=120)
+    recurring: bool = False
+    created_at: datetime = ts_field()
+
+
+class CompanyUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    weekly_off_days: list[int] | None = None
+    country: str | None = Field(default=None, max_length=2)

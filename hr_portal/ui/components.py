@@ -34,7 +34,7 @@ def page_header(title: str, *actions: rx.Component, subtitle: rx.Var | str | Non
         ),
         rx.spacer(),
         rx.hstack(*actions, spacing="2"),
-        width="100%", align="center", wrap="wrap", gap="3", padding_bottom="16px",
+        width="100%", align="center", wrap="wrap", spacing="3", padding_bottom="16px",
     )
 
 

@@ -122,7 +122,8 @@ class SessionState(rx.State):
         if token:
             await run_service(auth_service.end_ui_session, token=token)
         self._clear()
-        return rx.redirect("/login", replace=True)
+        # A pushed (not replaced) entry: Back lands on a signed-in page whose guard sends it to sign-in.
+        return rx.redirect("/login")
 
     @rx.event
     async def guard_page(self, page: str):

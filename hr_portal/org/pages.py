@@ -1,0 +1,104 @@
+"""Settings (admin): organization name and companies."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hr_portal.org.state import SettingsState
+from hr_portal.ui.components import error_callout, field, page_header
+from hr_portal.ui.layout import app_shell
+
+
+def _org_card() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Organization", size="4"),
+                field("Organization name",
+                      rx.input(id="org_name", name="org_name", default_value=SettingsState.org_display_name,
+                               key=SettingsState.org_display_name, required=True, max_length=200, size="3",
+                               width="100%"),
+                      id="org_name"),
+                rx.hstack(rx.button("Save name", type="submit", size="2"), justify="end", width="100%"),
+                spacing="3", width="100%",
+            ),
+            on_submit=SettingsState.save_org_name, reset_on_submit=False, width="100%",
+        ),
+        width="100%", size="2",
+    )
+
+
+def _company_row(c: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.text(c["name"], weight="medium")),
+        rx.table.cell(c["timezone"]),
+        rx.table.cell(c["offs_label"]),
+        rx.table.cell(c["headcount"]),
+        rx.table.cell(rx.button("Edit", size="1", variant="soft", on_click=SettingsState.start_edit(c["id"]),
+                                aria_label="Edit " + c["name"].to(str))),
+        style={"cursor": "pointer"},
+    )
+
+
+def _company_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(SettingsState.editing_id, "Edit company", "Add company")),
+            rx.dialog.description("Time zone and weekly off days decide which days are worked and how times are shown.",
+                                  size="2", color_scheme="gray"),
+            rx.vstack(
+                error_callout(SettingsState.form_error),
+                field("Company name", rx.input(id="company_name", value=SettingsState.form_name,
+                                               on_change=SettingsState.set_form_name, size="3", width="100%"),
+                      id="company_name"),
+                field("Time zone", rx.select(SettingsState.timezones, value=SettingsState.form_timezone,
+                                             on_change=SettingsState.set_form_timezone, id="company_tz",
+                                             size="3", width="100%"),
+                      id="company_tz"),
+                rx.text("Weekly off days", size="2", weight="medium"),
+                rx.flex(
+                    rx.foreach(SettingsState.weekday_options, lambda o: rx.el.label(
+                        rx.hstack(rx.checkbox(checked=o["checked"], on_change=lambda _v: SettingsState.toggle_off(o["value"])),
+                                  rx.text(o["label"], size="2"), spacing="1", align="center"))),
+                    wrap="wrap", spacing="3",
+                ),
+                rx.hstack(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    rx.button(rx.cond(SettingsState.busy, rx.spinner(size="2"), rx.fragment()), "Save",
+                              on_click=SettingsState.save_company, disabled=SettingsState.busy),
+                    justify="end", width="100%", spacing="2",
+                ),
+                spacing="3", width="100%", padding_top="12px",
+            ),
+            max_width="520px",
+        ),
+        open=SettingsState.dialog_open, on_open_change=SettingsState.set_dialog_open,
+    )
+
+
+def settings_page() -> rx.Component:
+    return app_shell(
+        page_header("Settings", rx.button(rx.icon("plus", size=16), "Add company", on_click=SettingsState.start_create),
+                    subtitle="Organization-wide configuration. Only administrators see this page."),
+        rx.vstack(
+            _org_card(),
+            rx.card(
+                rx.vstack(
+                    rx.heading("Companies", size="4"),
+                    rx.table.root(
+                        rx.table.header(rx.table.row(
+                            rx.table.column_header_cell("Name"), rx.table.column_header_cell("Time zone"),
+                            rx.table.column_header_cell("Weekly off"), rx.table.column_header_cell("Active people"),
+                            rx.table.column_header_cell(""),
+                        )),
+                        rx.table.body(rx.foreach(SettingsState.companies, _company_row)),
+                        width="100%", variant="surface",
+                    ),
+                    spacing="3", width="100%",
+                ),
+                width="100%", size="2", overflow_x="auto",
+            ),
+            spacing="4", width="100%",
+        ),
+        _company_dialog(),
+    )

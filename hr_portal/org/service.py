@@ -1,0 +1,178 @@
+"""Organization settings, companies and the working-day calendar (time zone, weekly offs, holidays).
+
+`working_days`, `day_kinds` and `company_today` are the one place that says which days are worked:
+leave counts its cost with them and attendance derives absences with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from hr_portal.auth.models import Role
+from hr_portal.core import audit
+from hr_portal.core.authz import Actor, require
+from hr_portal.core.db import utcnow
+from hr_portal.core.errors import NotFound, ValidationFailed
+from hr_portal.employees.models import Employee, EmployeeStatus
+from hr_portal.org.models import Company, CompanyPublic, CompanyUpdate, Holiday, Organization
+
+WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def validate_timezone(name: str) -> str:
+    name = (name or "").strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed.field("timezone", f"Unknown time zone '{name}'. Use an IANA name like Europe/Berlin.") from exc
+    return name
+
+
+def timezone_names() -> list[str]:
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def _company_public(c: Company, headcount: int = 0) -> CompanyPublic:
+    return CompanyPublic(id=c.id, name=c.name, timezone=c.timezone, weekly_off_days=sorted(c.weekly_offs),
+                         country=c.country, headcount=headcount)
+
+
+def get_organization(*, session: Session, actor: Actor) -> Organization:
+    require(actor)
+    org = session.get(Organization, actor.organization_id)
+    if org is None:
+        raise NotFound("Organization not found.")
+    return org
+
+
+def rename_organization(*, session: Session, actor: Actor, name: str) -> Organization:
+    require(actor, Role.admin)
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed.field("name", "Organization name must be 1 to 200 characters.")
+    org = get_organization(session=session, actor=actor)
+    if org.name != name:
+        audit.record(session, action="organization.renamed", actor=actor, entity_type="organization", entity_id=org.id,
+                     changes={"name": [org.name, name]})
+        org.name = name
+        session.add(org)
+    return org
+
+
+def list_companies(*, session: Session, actor: Actor) -> list[CompanyPublic]:
+    require(actor)
+    counts = dict(session.exec(
+        select(Employee.company_id, func.count()).where(Employee.organization_id == actor.organization_id,
+                                                        Employee.status == EmployeeStatus.active)
+        .group_by(Employee.company_id)).all())
+    companies = session.exec(select(Company).where(Company.organization_id == actor.organization_id)
+                             .order_by(Company.name)).all()
+    return [_company_public(c, counts.get(c.id, 0)) for c in companies]
+
+
+def get_company(session: Session, actor: Actor, company_id: int) -> Company:
+    company = session.get(Company, company_id)
+    if company is None or company.organization_id != actor.organization_id:
+        raise NotFound("Company not found.")
+    return company
+
+
+def _apply(company: Company, data: CompanyUpdate) -> dict:
+    changes: dict = {}
+    if data.name is not None:
+        name = data.name.strip()
+        if not name:
+            raise ValidationFailed.field("name", "Company name is required.")
+        changes["name"] = [company.name, name]
+        company.name = name
+    if data.timezone is not None:
+        tz = validate_timezone(data.timezone)
+        changes["timezone"] = [company.timezone, tz]
+        company.timezone = tz
+    if data.weekly_off_days is not None:
+        days = sorted(set(data.weekly_off_days))
+        if any(d < 1 or d > 7 for d in days) or len(days) > 6:
+            raise ValidationFailed.field("weeklyOffDays", "Weekly off days are weekday numbers 1 (Monday) to 7 (Sunday), "
+                                                          "and at least one day must be a working day.")
+        value = ",".join(str(d) for d in days)
+        changes["weekly_off_days"] = [company.weekly_off_days, value]
+        company.weekly_off_days = value
+    if data.country is not None:
+        changes["country"] = [company.country, data.country.strip().upper()[:2]]
+        company.country = data.country.strip().upper()[:2]
+    return {k: v for k, v in changes.items() if v[0] != v[1]}
+
+
+def create_company(*, session: Session, actor: Actor, data: CompanyUpdate) -> CompanyPublic:
+    require(actor, Role.admin)
+    if not data.name or not data.name.strip():
+        raise ValidationFailed.field("name", "Company name is required.")
+    company = Company(organization_id=actor.organization_id, name="", timezone="UTC")
+    _apply(company, data)
+    session.add(company)
+    session.flush()
+    audit.record(session, action="company.created", actor=actor, entity_type="company", entity_id=company.id,
+                 changes={"name": company.name, "timezone": company.timezone})
+    return _company_public(company)
+
+
+def update_company(*, session: Session, actor: Actor, company_id: int, data: CompanyUpdate) -> CompanyPublic:
+    require(actor, Role.admin)
+    company = get_company(session, actor, company_id)
+    changes = _apply(company, data)
+    if changes:
+        session.add(company)
+        audit.record(session, action="company.updated", actor=actor, entity_type="company", entity_id=company.id,
+                     changes=changes)
+    return _company_public(company)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def company_today(company: Company, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in the company's time zone."""
+    return (now or utcnow()).astimezone(ZoneInfo(company.timezone)).date()
+
+
+def holidays_between(session: Session, company: Company, start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """Holidays of a company within [start, end], recurring ones expanded into each year of the range."""
+    rows = session.exec(select(Holiday).where(Holiday.company_id == company.id)).all()
+    found: dict[dt.date, str] = {}
+    for h in rows:
+        if h.recurring:
+            for year in range(start.year, end.year + 1):
+                try:
+                    day = h.date.replace(year=year)
+                except ValueError:  # 29 February in a common year
+                    continue
+                if start <= day <= end:
+                    found[day] = h.name
+        elif start <= h.date <= end:
+            found[h.date] = h.name
+    return found
+
+
+def day_kinds(session: Session, company: Company, start: dt.date, end: dt.date) -> dict[dt.date, str]:
+    """Each date of [start, end] as 'working', 'weekly_off' or 'holiday'."""
+    holidays = holidays_between(session, company, start, end)
+    offs = company.weekly_offs
+    kinds: dict[dt.date, str] = {}
+    day = start
+    while day <= end:
+        if day in holidays:
+            kinds[day] = "holiday"
+        elif day.isoweekday() in offs:
+            kinds[day] = "weekly_off"
+        else:
+            kinds[day] = "working"
+        day += dt.timedelta(days=1)
+    return kinds
+
+
+def working_days(session: Session, company: Company, start: dt.date, end: dt.date) -> list[dt.date]:
+    return [d for d, kind in day_kinds(session, company, start, end).items() if kind == "working"]

@@ -1,0 +1,119 @@
+"""Settings page state (admin): organization name and companies (time zone, weekly off days)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hr_portal.auth.models import Role
+from hr_portal.core.errors import AppError
+from hr_portal.org import service
+from hr_portal.org.models import CompanyUpdate
+from hr_portal.org.service import WEEKDAY_NAMES
+from hr_portal.ui.session import SessionState, run_service
+
+
+class SettingsState(SessionState):
+    org_display_name: str = ""
+    companies: list[dict] = []
+    timezones: list[str] = []
+    error: str = ""
+    busy: bool = False
+    # company dialog
+    dialog_open: bool = False
+    editing_id: int = 0
+    form_name: str = ""
+    form_timezone: str = "UTC"
+    form_offs: list[int] = [6, 7]
+    form_error: str = ""
+
+    @rx.var
+    def weekday_options(self) -> list[dict]:
+        return [{"value": i + 1, "label": name, "checked": (i + 1) in self.form_offs}
+                for i, name in enumerate(WEEKDAY_NAMES)]
+
+    async def _load(self, actor) -> None:
+        def work(session):
+            org = service.get_organization(session=session, actor=actor)
+            return org.name, [c.model_dump() for c in service.list_companies(session=session, actor=actor)]
+
+        name, companies = await run_service(work)
+        self.org_display_name = name
+        self.companies = [{**c, "offs_label": ", ".join(WEEKDAY_NAMES[d - 1][:3] for d in c["weekly_off_days"])}
+                          for c in companies]
+
+    @rx.event
+    async def open_settings(self):
+        redirect = await self.guard_page("settings")
+        if redirect is not None:
+            return redirect
+        actor = await self.require(Role.admin)
+        if not self.timezones:
+            self.timezones = service.timezone_names()
+        await self._load(actor)
+
+    @rx.event
+    async def save_org_name(self, form: dict):
+        try:
+            actor = await self.require(Role.admin)
+            await run_service(service.rename_organization, actor=actor, name=str(form.get("org_name", ""))[:300])
+            await self._load(actor)
+            self.org_name = self.org_display_name
+        except AppError as exc:
+            return self._denied(exc) if exc.status in (401, 403) else rx.toast.error(exc.message)
+        return rx.toast.success("Organization name saved.")
+
+    @rx.event
+    def start_create(self):
+        self.dialog_open, self.editing_id, self.form_error = True, 0, ""
+        self.form_name, self.form_timezone, self.form_offs = "", "UTC", [6, 7]
+
+    @rx.event
+    def start_edit(self, company_id: int):
+        match = next((c for c in self.companies if c["id"] == company_id), None)
+        if match is None:
+            return
+        self.dialog_open, self.editing_id, self.form_error = True, int(company_id), ""
+        self.form_name, self.form_timezone, self.form_offs = match["name"], match["timezone"], list(match["weekly_off_days"])
+
+    @rx.event
+    def set_dialog_open(self, value: bool):
+        self.dialog_open = bool(value)
+
+    @rx.event
+    def set_form_name(self, value: str):
+        self.form_name = str(value)[:200]
+
+    @rx.event
+    def set_form_timezone(self, value: str):
+        self.form_timezone = str(value)[:64]
+
+    @rx.event
+    def toggle_off(self, day: int):
+        day = int(day)
+        if 1 <= day <= 7:
+            self.form_offs = sorted(set(self.form_offs) ^ {day})
+
+    @rx.event
+    async def save_company(self):
+        self.busy, self.form_error = True, ""
+        yield
+        try:
+            actor = await self.require(Role.admin)
+            data = CompanyUpdate(name=self.form_name, timezone=self.form_timezone, weekly_off_days=self.form_offs)
+            if self.editing_id:
+                await run_service(service.update_company, actor=actor, company_id=self.editing_id, data=data)
+            else:
+                await run_service(service.create_company, actor=actor, data=data)
+            await self._load(actor)
+        except AppError as exc:
+            self.busy = False
+            if exc.status in (401, 403):
+                yield self._denied(exc)
+            else:
+                self.form_error = exc.message
+            return
+        except ValueError as exc:
+            self.busy, self.form_error = False, str(exc)
+            return
+        self.busy, self.dialog_open = False, False
+        yield rx.toast.success("Company saved.")
