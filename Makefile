@@ -34,6 +34,7 @@ help:
 
 # ---------------------------------------------------------------- toolchain
 venv: $(VENV_STAMP)
+	@:
 
 $(VENV_STAMP): requirements.txt
 	@test -x $(PY) || { echo "==> creating $(VENV)"; $(PYTHON3) -m venv $(VENV); }
@@ -42,6 +43,7 @@ $(VENV_STAMP): requirements.txt
 	@touch $@
 
 bun: $(BUN_STAMP)
+	@:
 
 $(BUN_STAMP):
 	@echo "==> installing bun@$(BUN_VERSION) from npm into $(TOOLS)/"
@@ -72,6 +74,10 @@ migrate: venv
 seed: venv
 	@echo "==> seed"
 	@$(PY) -m hr_portal.cli seed
+
+# Links printed by seed and mailed by the app use HR_BASE_URL; follow PORT unless set.
+seed run: export HR_PORT := $(PORT)
+seed run: export HR_BASE_URL ?= http://localhost:$(PORT)
 
 # Foreground; the first start compiles the frontend (~10-60 s). Ctrl-C stops it.
 run: venv bun migrate seed

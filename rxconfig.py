@@ -10,7 +10,6 @@ settings = get_settings()
 config = rx.Config(
     app_name="hr_portal",
     telemetry_enabled=False,
-    db_url=settings.database_url,
     redis_url=settings.redis_url or None,
     # The browser talks to the backend on the same origin (prod mode serves both on one port).
     api_url=settings.base_url.rstrip("/"),

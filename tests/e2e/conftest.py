@@ -9,7 +9,8 @@ Isolation from a developer's ``make run``: the frontend is compiled into ``.web-
 bundle and rebuilds ``<web dir>/build`` in place on every start.
 
 Knobs (environment): HR_E2E_START_TIMEOUT (seconds, default 240), HR_E2E_WEB_DIR,
-HR_CHROMIUM_PATH, HR_E2E_APP_DIR (run a different Reflex app dir; for testing this file).
+HR_E2E_REDIS_URL (instead of HR_TEST_REDIS_URL), HR_CHROMIUM_PATH,
+HR_E2E_APP_DIR (run a different Reflex app dir; for testing this file).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Portal:
     base_url: str
     port: int
     database_url: str
+    outbox_dir: Path  # mails the app "sends" (HR_OUTBOX_DIR)
     log_path: Path
     startup_seconds: float
     process: subprocess.Popen
@@ -142,6 +144,9 @@ def _server_env(port: int, database_url: str, workdir: Path, web_dir: Path) -> d
         HR_DATABASE_URL=database_url,
         HR_SECRET_KEY="e2e-" + secrets.token_hex(16),
         HR_PORT=str(port),
+        HR_BASE_URL=base_url,
+        HR_OUTBOX_DIR=str(workdir / "outbox"),
+        HR_BCRYPT_ROUNDS="4",
         # The built frontend connects to REFLEX_API_URL; use the same origin the browser uses.
         REFLEX_API_URL=base_url,
         REFLEX_DEPLOY_URL=base_url,
@@ -153,8 +158,9 @@ def _server_env(port: int, database_url: str, workdir: Path, web_dir: Path) -> d
         NO_COLOR="1",
         TERM="dumb",
     )
-    if os.environ.get("HR_TEST_REDIS_URL"):
-        env["HR_REDIS_URL"] = os.environ["HR_TEST_REDIS_URL"]
+    redis_url = os.environ.get("HR_E2E_REDIS_URL") or os.environ.get("HR_TEST_REDIS_URL")
+    if redis_url:
+        env["HR_REDIS_URL"] = redis_url
     return env
 
 
@@ -164,7 +170,7 @@ def _run_setup(args: list[str], cwd: Path, env: dict[str, str], log_path: Path) 
         log.flush()
         result = subprocess.run(
             args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, timeout=300,
+            stderr=subprocess.STDOUT, timeout=300, check=False,
         )
     if result.returncode != 0:
         pytest.fail(
@@ -212,6 +218,19 @@ def _is_up(client: httpx.Client, base_url: str) -> bool:
         return root.status_code == 200 and "<html" in root.text[:2000].lower()
     except httpx.HTTPError:
         return False
+
+
+def _announce(config: pytest.Config, line: str) -> None:
+    """Print a line to the terminal even while output capturing is active."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capman = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capman is None:
+        reporter.write_line(line)
+        return
+    with capman.global_and_fixture_disabled():
+        reporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -267,10 +286,8 @@ def portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                     )
                 time.sleep(0.5)
         elapsed = time.monotonic() - started
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"e2e: app ready on {base_url} in {elapsed:.1f}s (log: {log_path})")
-        yield Portal(base_url, port, database_url, log_path, elapsed, proc)
+        _announce(request.config, f"e2e: app ready on {base_url} in {elapsed:.1f}s (log: {log_path})")
+        yield Portal(base_url, port, database_url, workdir / "outbox", log_path, elapsed, proc)
     finally:
         _stop_group(proc)
 
