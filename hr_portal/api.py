@@ -11,7 +11,6 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hr_portal.auth.api import router as auth_router
 from hr_portal.core import cache
 from hr_portal.core.config import get_settings
 from hr_portal.core.db import get_engine
@@ -86,7 +85,10 @@ def create_api() -> FastAPIOffline:
             body["cache"] = "unreachable"
         return JSONResponse(body)
 
-    app.include_router(auth_router, prefix=API_PREFIX)
+    from hr_portal.modules import submodules
+
+    for module_api in submodules("api"):
+        app.include_router(module_api.router, prefix=API_PREFIX)
 
     @app.api_route(f"{API_PREFIX}/{{path:path}}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)

@@ -15,7 +15,7 @@ def migrate() -> None:
 
     cfg = Config(str(ROOT_DIR / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT_DIR / "alembic"))
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
     print(f"Database is at the latest schema ({_safe_url()}).")
 
 

@@ -1,12 +1,6 @@
 """Import every module's tables so SQLModel.metadata is complete (Alembic and tests use this)."""
 
-from hr_portal.auth.models import PasswordResetToken, RefreshFamily, RefreshToken, RevokedToken, UISession, User
-from hr_portal.core.audit import AuditLog
-from hr_portal.core.mail import OutboxEmail
-from hr_portal.employees.models import Department, Employee
-from hr_portal.org.models import Company, Holiday, Organization
+from hr_portal.core import audit, mail  # noqa: F401  (tables defined in core)
+from hr_portal.modules import submodules
 
-__all__ = [
-    "AuditLog", "Company", "Department", "Employee", "Holiday", "Organization", "OutboxEmail", "PasswordResetToken",
-    "RefreshFamily", "RefreshToken", "RevokedToken", "UISession", "User",
-]
+MODELS = [m.__name__ for m in submodules("models")]

@@ -108,6 +108,12 @@ def seed_demo(session: Session) -> bool:
     depts["Sales"].head_employee_id = sales_head.id
     depts["Operations"].head_employee_id = ops_head.id
     session.add_all(depts.values())
+    session.flush()
+    # Each module adds its own demo data (leave types, holidays, attendance history, ...).
+    from hr_portal.modules import submodules
+
+    for module_seed in submodules("seed"):
+        module_seed.seed(session, org.id)
     audit.record(session, action="demo.seeded", organization_id=org.id, entity_type="organization", entity_id=org.id)
     _ = emp_demo
     return True

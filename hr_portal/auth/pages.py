@@ -9,6 +9,18 @@ from hr_portal.ui.components import error_callout, field, page_header, text_inpu
 from hr_portal.ui.layout import app_shell, public_shell
 
 
+def register(app: rx.App) -> None:
+    app.add_page(login_page, route="/login", title="Sign in · HR Portal", on_load=AuthState.open_login)
+    app.add_page(forgot_password_page, route="/forgot-password", title="Forgot password · HR Portal",
+                 on_load=AuthState.open_forgot)
+    app.add_page(reset_password_page, route="/reset-password", title="Reset password · HR Portal",
+                 on_load=AuthState.open_reset)
+    app.add_page(change_password_page, route="/account/password", title="Change password · HR Portal",
+                 on_load=AuthState.open_account)
+    app.add_page(not_allowed_page, route="/not-allowed", title="Not allowed · HR Portal",
+                 on_load=AuthState.check_session)
+
+
 def _submit(label: str) -> rx.Component:
     return rx.button(
         rx.cond(AuthState.busy, rx.spinner(size="2"), rx.fragment()), label,

@@ -44,20 +44,28 @@ def require(actor: Actor | None, *roles: Role) -> Actor:
     return actor
 
 
-# Navigation entries per role: (label, path, icon). Modules not built yet are absent.
-NAV: list[tuple[str, str, str, frozenset[Role]]] = [
-    ("Home", "/", "house", ALL_ROLES),
-    ("Settings", "/settings", "settings", frozenset({Role.admin})),
-]
+# ---- pages and navigation -------------------------------------------------------------------
+# Each module declares its pages in its pages.py with `register_page`; deny by default: a page key
+# that was never registered admits nobody. Nav entries are ordered by `order`, then label.
+
+PAGE_ROLES: dict[str, frozenset[Role]] = {}
+_NAV: list[tuple[int, str, str, str, frozenset[Role]]] = []
 
 
-# Pages restricted to some roles, by key (deny by default: a key missing here admits nobody).
-PAGE_ROLES: dict[str, frozenset[Role]] = {
-    "home": ALL_ROLES,
-    "account": ALL_ROLES,
-    "settings": frozenset({Role.admin}),
-}
+def register_page(key: str, roles: frozenset[Role] | set[Role], *, nav: tuple[str, str, str] | None = None,
+                  order: int = 100) -> None:
+    """Declare who may open page `key`; `nav=(label, path, icon)` also puts it in the sidebar for those roles."""
+    PAGE_ROLES[key] = frozenset(roles)
+    if nav is not None:
+        label, path, icon = nav
+        _NAV[:] = [e for e in _NAV if e[2] != path]
+        _NAV.append((order, label, path, icon, frozenset(roles)))
+        _NAV.sort(key=lambda e: (e[0], e[1]))
 
 
 def nav_for(role: Role) -> list[dict[str, str]]:
-    return [{"label": label, "path": path, "icon": icon} for label, path, icon, roles in NAV if role in roles]
+    return [{"label": label, "path": path, "icon": icon} for _o, label, path, icon, roles in _NAV if role in roles]
+
+
+register_page("home", ALL_ROLES, nav=("Home", "/", "house"), order=0)
+register_page("account", ALL_ROLES)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT_DIR / "data"
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     # Public base URL of the portal: used in mailed links, never taken from a request's Host header.
     base_url: str = "http://localhost:3000"
     port: int = 3000
-    cors_allowed_origins: list[str] = []
+    # NoDecode: the env value is a comma-separated list or JSON, parsed by _split_origins below.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = []
     trusted_proxy_hops: int = 0
 
     access_token_minutes: int = 24 * 60

@@ -9,6 +9,10 @@ from hr_portal.ui.components import page_header, stat_card
 from hr_portal.ui.layout import app_shell
 
 
+def register(app: rx.App) -> None:
+    app.add_page(home_page, route="/", title="Home · HR Portal", on_load=HomeState.open_home)
+
+
 def home_page() -> rx.Component:
     return app_shell(
         page_header("Home", subtitle=HomeState.greeting),

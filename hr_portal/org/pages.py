@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from hr_portal.auth.models import Role
+from hr_portal.core.authz import register_page
 from hr_portal.org.state import SettingsState
 from hr_portal.ui.components import error_callout, field, page_header
 from hr_portal.ui.layout import app_shell
@@ -74,6 +76,13 @@ def _company_dialog() -> rx.Component:
         ),
         open=SettingsState.dialog_open, on_open_change=SettingsState.set_dialog_open,
     )
+
+
+register_page("settings", {Role.admin}, nav=("Settings", "/settings", "settings"), order=900)
+
+
+def register(app: rx.App) -> None:
+    app.add_page(settings_page, route="/settings", title="Settings · HR Portal", on_load=SettingsState.open_settings)
 
 
 def settings_page() -> rx.Component:

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role
-from hr_portal.core import audit
+from hr_portal.core import audit, live
 from hr_portal.core.authz import Actor, require
 from hr_portal.core.db import utcnow
 from hr_portal.core.errors import NotFound, ValidationFailed
@@ -60,6 +60,7 @@ def rename_organization(*, session: Session, actor: Actor, name: str) -> Organiz
                      changes={"name": [org.name, name]})
         org.name = name
         session.add(org)
+        live.notify(session, live.org_topic(actor.organization_id, "settings"))
     return org
 
 
@@ -117,6 +118,7 @@ def create_company(*, session: Session, actor: Actor, data: CompanyUpdate) -> Co
     session.flush()
     audit.record(session, action="company.created", actor=actor, entity_type="company", entity_id=company.id,
                  changes={"name": company.name, "timezone": company.timezone})
+    live.notify(session, live.org_topic(actor.organization_id, "settings"))
     return _company_public(company)
 
 
@@ -128,6 +130,7 @@ def update_company(*, session: Session, actor: Actor, company_id: int, data: Com
         session.add(company)
         audit.record(session, action="company.updated", actor=actor, entity_type="company", entity_id=company.id,
                      changes=changes)
+        live.notify(session, live.org_topic(actor.organization_id, "settings"))
     return _company_public(company)
 
 

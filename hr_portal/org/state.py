@@ -9,6 +9,8 @@ from hr_portal.core.errors import AppError
 from hr_portal.org import service
 from hr_portal.org.models import CompanyUpdate
 from hr_portal.org.service import WEEKDAY_NAMES
+from hr_portal.core.live import org_topic
+from hr_portal.ui.live import live_loop
 from hr_portal.ui.session import SessionState, run_service
 
 
@@ -50,6 +52,17 @@ class SettingsState(SessionState):
         if not self.timezones:
             self.timezones = service.timezone_names()
         await self._load(actor)
+        self._topics = [org_topic(actor.organization_id, "settings")]
+        return SettingsState.watch
+
+    async def _reload(self) -> None:
+        actor = await self.require(Role.admin)
+        await self._load(actor)
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Keep the companies list current while the page is open (another admin may edit it)."""
+        await live_loop(self, path="/settings", reload=SettingsState._reload)
 
     @rx.event
     async def save_org_name(self, form: dict):

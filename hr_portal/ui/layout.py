@@ -147,7 +147,11 @@ def public_shell(*content: rx.Component) -> rx.Component:
                 rx.heading("HR Portal", size="6"),
                 spacing="2", align="center",
             ),
-            rx.card(rx.vstack(*content, spacing="4", width="100%"), width="100%", size="3"),
+            rx.card(
+                # Forms appear once the page's on_load ran, so nothing typed early is wiped by it.
+                rx.cond(rx.State.is_hydrated, rx.vstack(*content, spacing="4", width="100%"),
+                        rx.center(rx.spinner(size="3"), width="100%", padding="32px")),
+                width="100%", size="3"),
             rx.hstack(_color_mode_toggle(), justify="center", width="100%"),
             spacing="5", width="100%", max_width="420px", align="center",
         ),

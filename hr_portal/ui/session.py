@@ -60,6 +60,9 @@ class SessionState(rx.State):
     role: str = ""
     org_name: str = ""
     nav: list[dict[str, str]] = []
+    # Backend-only (never sent to the browser): bumps when a page starts a live watcher (ui/live.py).
+    _live_generation: int = 0
+    _topics: list[str] = []
 
     @rx.var
     def role_label(self) -> str:

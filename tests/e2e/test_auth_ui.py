@@ -140,3 +140,25 @@ def test_admin_edits_a_company_time_zone_in_settings(page, portal):
     page.get_by_role("option", name="Europe/Lisbon").click()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("cell", name="Europe/Lisbon")).to_be_visible()
+
+
+def test_settings_of_a_second_admin_update_live_without_reload(browser, portal):
+    """A change saved in one browser shows up in another open Settings page without a reload."""
+    account = register_org(portal.base_url)
+    first = browser.new_context(base_url=portal.base_url).new_page()
+    second = browser.new_context(base_url=portal.base_url).new_page()
+    try:
+        for page in (first, second):
+            sign_in(page, account["email"], account["password"])
+            page.get_by_role("link", name="Settings").click()
+            expect(page.get_by_role("heading", name="Companies")).to_be_visible()
+        expect(second.get_by_role("cell", name="Asia/Tokyo")).to_have_count(0)
+        first.get_by_role("button", name=re.compile(r"^Edit ")).first.click()
+        first.get_by_label("Time zone").click()
+        first.get_by_role("option", name="Asia/Tokyo").click()
+        first.get_by_role("button", name="Save").click()
+        expect(first.get_by_role("cell", name="Asia/Tokyo")).to_be_visible()
+        expect(second.get_by_role("cell", name="Asia/Tokyo")).to_be_visible(timeout=10_000)
+    finally:
+        first.context.close()
+        second.context.close()

@@ -1,0 +1,63 @@
+"""Live pages: a background task per open page that reloads the page's data when one of its topics
+fires (see core/live.py), and stops when the browser disconnects or the user leaves the page.
+
+Usage in a page state (a subclass of SessionState):
+
+    @rx.event(background=True)
+    async def watch(self):
+        await live_loop(self, path="/leave/approvals", reload=LeaveQueueState._reload)
+
+and return `PageState.watch` from the page's on_load after it set `self._topics` (the topics to
+follow, e.g. `[org_topic(org_id, "leave")]`) and loaded data.
+`reload` is an async method of the state called with the state locked (`async with self`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hr_portal.core.live import hub
+
+log = logging.getLogger(__name__)
+
+WAKE_SECONDS = 20.0  # how often a quiet watcher checks that its browser is still connected
+SAFETY_RELOAD_EVERY = 3  # quiet wake-ups between reloads (about a minute)
+
+
+def _token_manager():
+    from reflex.istate.shared import RegistrationContext
+
+    app = RegistrationContext.get().app
+    namespace = app.event_namespace
+    return namespace._token_manager if namespace is not None else None
+
+
+async def live_loop(state: Any, *, path: str, reload: Callable[[Any], Awaitable[None]]) -> None:
+    """Run until the browser disconnects or leaves `path`; topics come from `state._topics`."""
+    async with state:
+        topics = list(state._topics)
+        token = state.router.session.client_token
+        state._live_generation += 1
+        generation = state._live_generation
+    if not topics:
+        return
+    manager = _token_manager()
+    async with hub().subscribe(topics) as sub:
+        quiet = 0
+        while True:
+            changed = await sub.wait(WAKE_SECONDS)
+            quiet = 0 if changed else quiet + 1
+            if quiet >= SAFETY_RELOAD_EVERY:  # a lost message never leaves a page stale for long
+                changed, quiet = True, 0
+            if manager is not None and not await manager.is_token_connected(token):
+                return
+            async with state:
+                if state._live_generation != generation or (state.router.page.path or "") != path:
+                    return
+                if changed:
+                    try:
+                        await reload(state)
+                    except Exception:
+                        log.exception("live reload failed on %s", path)
