@@ -3,11 +3,14 @@ mounted legacy API (hr_portal/api.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import reflex as rx
 
 from hr_portal.api import create_api
+from hr_portal.core import scheduler
 from hr_portal.core.config import get_settings
 from hr_portal.modules import submodules
 
@@ -20,3 +23,16 @@ app = rx.App(
 
 for pages in submodules("pages"):
     pages.register(app)
+
+
+@contextlib.asynccontextmanager
+async def _scheduler_lifespan():
+    """APScheduler runs in every worker; job_runs makes each occurrence run once (core/scheduler.py)."""
+    await asyncio.to_thread(scheduler.start)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(scheduler.shutdown)
+
+
+app.register_lifespan_task(_scheduler_lifespan)

@@ -1,5 +1,5 @@
 """foundation schema: organizations, companies, departments, employees, users, UI sessions,
-refresh-token families, revoked token ids, password-reset tokens, audit log, mail outbox, holidays
+refresh-token families, revoked token ids, password-reset tokens, audit log, mail outbox, holidays, job runs
 
 Revision ID: 2141ca1760cd
 Revises: 
@@ -237,6 +237,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_holidays_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_holidays_organization_id'), ['organization_id'], unique=False)
 
+    op.create_table('job_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('occurrence', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('trigger', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('triggered_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('items', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['triggered_by_user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('job_id', 'occurrence', name='uq_job_run_occurrence')
+    )
+    with op.batch_alter_table('job_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_job_runs_job_started', ['job_id', 'started_at'], unique=False)
+
     # Added by hand: autogenerate cannot compare expression indexes, nor create a circular FK inline.
     op.create_index('uq_users_email_lower', 'users', [sa.text('lower(email)')], unique=True)
     op.create_index('uq_employee_org_email', 'employees', ['organization_id', sa.text('lower(email)')], unique=True)
@@ -246,6 +264,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('job_runs')
     op.drop_table('holidays')
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.drop_constraint('fk_department_head', type_='foreignkey')

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     outbox_dir: str = ""
 
     log_level: str = "INFO"
+    # Run scheduled jobs in this process (every process may; each occurrence runs once in total).
+    scheduler_enabled: bool = True
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -24,6 +24,17 @@ USER_LOGGED_IN = "user.logged_in"
 PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
 PASSWORD_CHANGED = "auth.password_changed"
 MAIL_QUEUED = "mail.queued"
+EMPLOYEE_CREATED = "employee.created"
+EMPLOYEE_UPDATED = "employee.updated"
+EMPLOYEE_DEACTIVATED = "employee.deactivated"
+CHECKED_IN = "attendance.checked_in"
+CHECKED_OUT = "attendance.checked_out"
+CORRECTION_REQUESTED = "attendance.correction_requested"
+CORRECTION_DECIDED = "attendance.correction_decided"
+LEAVE_APPLIED = "leave.applied"
+LEAVE_APPROVED = "leave.approved"
+LEAVE_REJECTED = "leave.rejected"
+LEAVE_CANCELLED = "leave.cancelled"
 
 
 def subscribe(name: str, listener: Listener) -> None:

@@ -6,7 +6,7 @@ import reflex as rx
 
 from hr_portal.auth.models import Role
 from hr_portal.core.authz import register_page
-from hr_portal.org.state import SettingsState
+from hr_portal.org.state import JobsState, SettingsState
 from hr_portal.ui.components import error_callout, field, page_header
 from hr_portal.ui.layout import app_shell
 
@@ -79,10 +79,12 @@ def _company_dialog() -> rx.Component:
 
 
 register_page("settings", {Role.admin}, nav=("Settings", "/settings", "settings"), order=900)
+register_page("jobs", {Role.admin}, nav=("Jobs", "/settings/jobs", "clock"), order=910)
 
 
 def register(app: rx.App) -> None:
     app.add_page(settings_page, route="/settings", title="Settings · HR Portal", on_load=SettingsState.open_settings)
+    app.add_page(jobs_page, route="/settings/jobs", title="Jobs · HR Portal", on_load=JobsState.open_jobs)
 
 
 def settings_page() -> rx.Component:
@@ -110,4 +112,47 @@ def settings_page() -> rx.Component:
             spacing="4", width="100%",
         ),
         _company_dialog(),
+    )
+
+
+
+
+def _job_row(j: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.vstack(rx.text(j["id"], weight="medium", size="2"),
+                                           rx.text(j["description"], size="1", color_scheme="gray"), spacing="0")),
+        rx.table.cell(rx.text(j["schedule"], size="1")),
+        rx.table.cell(rx.moment(j["next_run"], format="YYYY-MM-DD HH:mm", local=True)),
+        rx.table.cell(rx.cond(j["last_started"], rx.moment(j["last_started"], format="YYYY-MM-DD HH:mm", local=True),
+                              rx.text("—"))),
+        rx.table.cell(rx.vstack(
+            rx.badge(j["last_status"], color_scheme=rx.match(j["last_status"], ("succeeded", "green"), ("failed", "red"),
+                                                               ("running", "blue"), "gray")),
+            rx.cond(j["last_error"], rx.text(j["last_error"], size="1", color_scheme="red"), rx.fragment()),
+            spacing="1")),
+        rx.table.cell(j["last_items"]),
+        rx.table.cell(rx.button(
+            rx.cond(JobsState.running_job == j["id"], rx.spinner(size="1"), rx.icon("play", size=14)), "Run now",
+            size="1", variant="soft", on_click=JobsState.run_now(j["id"]),
+            disabled=JobsState.running_job != "", aria_label="Run " + j["id"].to(str) + " now")),
+    )
+
+
+def jobs_page() -> rx.Component:
+    return app_shell(
+        page_header("Scheduled jobs", subtitle="Each occurrence runs once across all app processes. Times in your "
+                                                "browser's time zone."),
+        rx.card(
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Job"), rx.table.column_header_cell("Schedule"),
+                    rx.table.column_header_cell("Next run"), rx.table.column_header_cell("Last run"),
+                    rx.table.column_header_cell("Outcome"), rx.table.column_header_cell("Items"),
+                    rx.table.column_header_cell(""),
+                )),
+                rx.table.body(rx.foreach(JobsState.jobs, _job_row)),
+                width="100%", variant="surface",
+            ),
+            width="100%", overflow_x="auto",
+        ),
     )

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from hr_portal.auth.models import Role
 from hr_portal.core import audit, live
 from hr_portal.core.authz import Actor, require
-from hr_portal.core.db import utcnow
+from hr_portal.core.db import session_scope, utcnow
 from hr_portal.core.errors import NotFound, ValidationFailed
 from hr_portal.employees.models import Employee, EmployeeStatus
 from hr_portal.org.models import Company, CompanyPublic, CompanyUpdate, Holiday, Organization
@@ -179,3 +179,41 @@ def day_kinds(session: Session, company: Company, start: dt.date, end: dt.date) 
 
 def working_days(session: Session, company: Company, start: dt.date, end: dt.date) -> list[dt.date]:
     return [d for d, kind in day_kinds(session, company, start, end).items() if kind == "working"]
+
+
+# ---------------------------------------------------------------- scheduled jobs (admin)
+
+
+def list_jobs(*, session: Session, actor: Actor) -> list[dict]:
+    """Jobs with their schedule, next run and last run, for the admin Jobs page."""
+    from hr_portal.core import scheduler
+    from hr_portal.core.models import to_iso
+
+    require(actor, Role.admin)
+    runs = scheduler.last_runs(session, limit_per_job=1)
+    rows = []
+    for spec in sorted(scheduler.load_jobs().values(), key=lambda s: s.id):
+        last = runs.get(spec.id, [None])[0] if runs.get(spec.id) else None
+        nxt = scheduler.next_run_time(spec.id)
+        rows.append({
+            "id": spec.id, "description": spec.description, "schedule": spec.schedule_text,
+            "next_run": to_iso(nxt) or "", "last_started": to_iso(last.started_at) if last else "",
+            "last_status": last.status if last else "never", "last_items": last.items if last else 0,
+            "last_error": (last.error or "").strip().splitlines()[-1][:300] if last and last.error else "",
+        })
+    return rows
+
+
+def run_job_now(*, actor: Actor, job_id: str) -> dict:
+    """Run a job immediately (admin). Uses its own transactions, like a scheduled run."""
+    from hr_portal.core import scheduler
+
+    require(actor, Role.admin)
+    if job_id not in scheduler.load_jobs():
+        raise NotFound("No such job.")
+    with session_scope() as session:
+        audit.record(session, action="job.run_requested", actor=actor, entity_type="job", changes={"job": job_id})
+    run = scheduler.run_job(job_id, trigger="manual", user_id=actor.user_id)
+    if run is None:
+        raise ValidationFailed("The job is already running; try again in a moment.")
+    return {"status": run.status, "items": run.items}

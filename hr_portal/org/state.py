@@ -130,3 +130,45 @@ class SettingsState(SessionState):
             return
         self.busy, self.dialog_open = False, False
         yield rx.toast.success("Company saved.")
+
+
+class JobsState(SessionState):
+    """Admin Jobs page: scheduled jobs, their last and next run, run now."""
+
+    jobs: list[dict] = []
+    running_job: str = ""
+
+    async def _load_jobs(self, actor) -> None:
+        self.jobs = await run_service(service.list_jobs, actor=actor)
+
+    @rx.event
+    async def open_jobs(self):
+        redirect = await self.guard_page("jobs")
+        if redirect is not None:
+            return redirect
+        await self._load_jobs(await self.require(Role.admin))
+
+    @rx.event
+    async def run_now(self, job_id: str):
+        job_id = str(job_id)[:80]
+        try:
+            actor = await self.require(Role.admin)
+        except AppError as exc:
+            yield self._denied(exc)
+            return
+        self.running_job = job_id
+        yield
+        try:
+            import asyncio
+
+            result = await asyncio.to_thread(service.run_job_now, actor=actor, job_id=job_id)
+        except AppError as exc:
+            self.running_job = ""
+            yield rx.toast.error(exc.message)
+            return
+        self.running_job = ""
+        await self._load_jobs(actor)
+        if result["status"] == "succeeded":
+            yield rx.toast.success(f"{job_id}: done ({result['items']} item(s)).")
+        else:
+            yield rx.toast.error(f"{job_id} failed; see the last error in the table.")
