@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
 
+# Payload contract (keyword arguments of publish()): every event carries `organization_id` and
+# `actor_user_id` (who caused it; None for the system) plus the ids below, so listeners (in-app
+# notifications, mail) can find recipients without guessing:
+#   employee.*                       employee_id, user_id
+#   attendance.checked_in/out        employee_id, user_id, attendance_id
+#   attendance.correction_requested  correction_id, employee_id, requester_user_id, approver_user_ids (list)
+#   attendance.correction_decided    correction_id, employee_id, requester_user_id, status, comment
+#   leave.applied                    leave_id, employee_id, requester_user_id, approver_user_ids (list: who
+#                                    should act now, delegates included)
+#   leave.approved/rejected          leave_id, employee_id, requester_user_id, status, comment,
+#                                    next_approver_user_ids (list; non-empty when a further step is pending)
+#   leave.cancelled                  leave_id, employee_id, requester_user_id, approver_user_ids
 USER_REGISTERED = "user.registered"
 USER_LOGGED_IN = "user.logged_in"
 PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"
