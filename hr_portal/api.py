@@ -15,6 +15,7 @@ from hr_portal.core import cache
 from hr_portal.core.config import get_settings
 from hr_portal.core.db import get_engine
 from hr_portal.core.errors import AppError
+from hr_portal.core.http import SecurityMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ def create_api() -> FastAPIOffline:
         redoc_url=f"{API_PREFIX}/redoc",
         static_url=f"{API_PREFIX}/static-docs",
     )
+
+    # Outermost: security headers on pages and API, rate limits on /api/v1 (core/http.py).
+    app.add_middleware(SecurityMiddleware)
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:

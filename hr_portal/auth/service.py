@@ -20,11 +20,11 @@ from hr_portal.auth.models import (
     User,
     UserPublic,
 )
-from hr_portal.core import audit, events, mail
+from hr_portal.core import audit, cache, events, mail
 from hr_portal.core.authz import Actor, require
 from hr_portal.core.config import get_settings
 from hr_portal.core.db import aware, utcnow
-from hr_portal.core.errors import AccountLocked, Conflict, Unauthorized, ValidationFailed
+from hr_portal.core.errors import AccountLocked, Conflict, RateLimited, Unauthorized, ValidationFailed
 from hr_portal.core.security import (
     MAX_PASSWORD_BYTES,
     decode_jwt,
@@ -129,6 +129,13 @@ def _check_credentials(session: Session, *, email: str, password: str, ip: str |
     """Shared by API login and UI sign-in. Lockout after N failures in a row; one message for
     unknown email and wrong password. Ends the read transaction before bcrypt so no lock is held."""
     settings = get_settings()
+    # Credential stuffing guard: failed sign-ins per client IP per minute (successes don't count, so
+    # a whole office behind one NAT address can still sign in at 9:00).
+    fail_key = f"loginfail:{ip or 'unknown'}"
+    limit = settings.login_rate_limit_per_minute
+    if limit > 0 and cache.current(fail_key) >= limit:
+        raise RateLimited("Too many failed sign-in attempts from your network. Try again in a minute.",
+                          headers={"Retry-After": "60"})
     if len((password or "").encode("utf-8")) > MAX_PASSWORD_BYTES:
         raise ValidationFailed.field("password", f"Password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8.")
     email_norm = (email or "").strip().lower()
@@ -145,6 +152,8 @@ def _check_credentials(session: Session, *, email: str, password: str, ip: str |
             headers={"Retry-After": str(retry)},
         )
     ok = verify_password(password or "", user.password_hash if user else None)
+    if not ok:
+        cache.hit(fail_key, 60)
     if user is None:
         audit.record(session, action="auth.login_failed", changes={"email": email_norm[:254], "reason": "unknown"},
                      ip=ip, user_agent=user_agent)
@@ -345,6 +354,7 @@ def create_password_link(session: Session, user: User, *, purpose: str = "reset"
 
 def request_password_reset(*, session: Session, email: str, ip: str | None = None, user_agent: str | None = None) -> None:
     """Same outcome whether or not the email exists: a link is mailed only to a real, active account."""
+    cache.check_rate("reset", ip or "unknown", get_settings().reset_rate_limit_per_minute)
     email_norm = (email or "").strip().lower()
     user = get_user_by_email(session, email_norm) if _EMAIL_RE.match(email_norm) else None
     if user is None or not user.is_active:

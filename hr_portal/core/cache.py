@@ -39,6 +39,11 @@ class _MemoryCounter:
         self._lock = threading.Lock()
         self._data: dict[str, tuple[int, float]] = {}
 
+    def get(self, key: str) -> int:
+        with self._lock:
+            count, expires = self._data.get(key, (0, 0.0))
+            return count if expires > time.monotonic() else 0
+
     def incr(self, key: str, window: int) -> tuple[int, int]:
         now = time.monotonic()
         with self._lock:
@@ -73,5 +78,29 @@ def hit(key: str, window_seconds: int) -> tuple[int, int]:
     return _memory.incr(key, window_seconds)
 
 
+def current(key: str) -> int:
+    """The count of `key` in its current window (0 when none)."""
+    client = redis_client()
+    if client is not None:
+        try:
+            value = client.get(f"hr:rl:{key}")
+            return int(value or 0)
+        except Exception:
+            pass
+    return _memory.get(key)
+
+
 def reset_memory() -> Any:
     _memory._data.clear()
+
+
+def check_rate(bucket: str, key: str, limit_per_minute: int) -> None:
+    """Raise RateLimited (with Retry-After) when `key` made more than `limit_per_minute` calls in the
+    current minute. A limit of 0 disables the check."""
+    if limit_per_minute <= 0:
+        return
+    count, reset_in = hit(f"{bucket}:{key}", 60)
+    if count > limit_per_minute:
+        from hr_portal.core.errors import RateLimited
+
+        raise RateLimited("Too many attempts. Try again in a minute.", headers={"Retry-After": str(reset_in)})

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = "hr-portal"
     jwt_audience: str = "hr-portal-api"
 
+    # Requests per minute per client IP on /api/v1 (0 disables); failed sign-ins per IP per minute
+    # (UI and API); password-reset requests per IP per minute.
+    rate_limit_per_minute: int = 60
+    login_rate_limit_per_minute: int = 20
+    reset_rate_limit_per_minute: int = 5
+
     login_max_failures: int = 5
     login_lock_minutes: int = 15
 

@@ -147,6 +147,10 @@ def _server_env(port: int, database_url: str, workdir: Path, web_dir: Path) -> d
         HR_BASE_URL=base_url,
         HR_OUTBOX_DIR=str(workdir / "outbox"),
         HR_BCRYPT_ROUNDS="4",
+        # Every browser test signs in from 127.0.0.1; limits are covered by the service/API tests.
+        HR_RATE_LIMIT_PER_MINUTE="100000",
+        HR_LOGIN_RATE_LIMIT_PER_MINUTE="100000",
+        HR_RESET_RATE_LIMIT_PER_MINUTE="100000",
         # The built frontend connects to REFLEX_API_URL; use the same origin the browser uses.
         REFLEX_API_URL=base_url,
         REFLEX_DEPLOY_URL=base_url,
