@@ -19,9 +19,10 @@ Send = Callable[[dict], Awaitable[None]]
 
 API_PREFIX = "/api/v1"
 
-# Reflex's compiled pages run inline bootstrap scripts and Radix/emotion set inline styles, hence
-# 'unsafe-inline' for those two; everything else is same-origin only, and nobody may frame us.
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+# Reflex's compiled pages run inline bootstrap scripts, its event loop evaluates server-sent
+# client-side actions (toasts, scripts) with eval, and Radix/emotion set inline styles: hence
+# 'unsafe-inline'/'unsafe-eval'. Everything else is same-origin only, and nobody may frame us.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
