@@ -6,7 +6,7 @@ import reflex as rx
 
 from hr_portal.auth.models import Role
 from hr_portal.core.authz import register_page
-from hr_portal.org.state import JobsState, SettingsState
+from hr_portal.org.state import AuditState, JobsState, SettingsState
 from hr_portal.ui.components import error_callout, field, page_header
 from hr_portal.ui.layout import app_shell
 
@@ -80,11 +80,13 @@ def _company_dialog() -> rx.Component:
 
 register_page("settings", {Role.admin}, nav=("Settings", "/settings", "settings"), order=900)
 register_page("jobs", {Role.admin}, nav=("Jobs", "/settings/jobs", "clock"), order=910)
+register_page("audit", {Role.admin}, nav=("Audit log", "/settings/audit", "scroll-text"), order=930)
 
 
 def register(app: rx.App) -> None:
     app.add_page(settings_page, route="/settings", title="Settings · HR Portal", on_load=SettingsState.open_settings)
     app.add_page(jobs_page, route="/settings/jobs", title="Jobs · HR Portal", on_load=JobsState.open_jobs)
+    app.add_page(audit_page, route="/settings/audit", title="Audit log · HR Portal", on_load=AuditState.open_audit)
 
 
 def settings_page() -> rx.Component:
@@ -152,6 +154,67 @@ def jobs_page() -> rx.Component:
                 )),
                 rx.table.body(rx.foreach(JobsState.jobs, _job_row)),
                 width="100%", variant="surface",
+            ),
+            width="100%", overflow_x="auto",
+        ),
+    )
+
+
+def _audit_row(e: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.moment(e["at"], format="YYYY-MM-DD HH:mm:ss", local=True), white_space="nowrap"),
+        rx.table.cell(rx.text(e["user"], size="2")),
+        rx.table.cell(rx.code(e["action"], size="1")),
+        rx.table.cell(rx.text(e["entity"], size="2")),
+        rx.table.cell(rx.text(e["changes"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.text(e["ip"], size="1")),
+    )
+
+
+def audit_page() -> rx.Component:
+    filters = rx.form(
+        rx.flex(
+            field("Action", rx.select.root(
+                rx.select.trigger(placeholder="All actions", width="100%"),
+                rx.select.content(rx.select.item("All actions", value="all"),
+                                  rx.foreach(AuditState.actions, lambda a: rx.select.item(a, value=a))),
+                name="action", default_value="all"), id="action"),
+            field("User email contains", rx.input(id="user", name="user", size="2"), id="user"),
+            field("From", rx.input(id="start", name="start", type="date", size="2"), id="start"),
+            field("To", rx.input(id="end", name="end", type="date", size="2"), id="end"),
+            rx.button("Filter", type="submit", size="2", align_self="end"),
+            spacing="3", wrap="wrap", align="end", width="100%",
+        ),
+        on_submit=AuditState.apply_filters, reset_on_submit=False, width="100%",
+    )
+    return app_shell(
+        page_header("Audit log", subtitle="Sign-ins, failures, lockouts, password and role changes, approvals, "
+                                           "deactivations: who, what, when and from where."),
+        rx.card(filters, width="100%"),
+        rx.box(height="12px"),
+        rx.card(
+            rx.cond(
+                AuditState.total > 0,
+                rx.table.root(
+                    rx.table.header(rx.table.row(
+                        rx.table.column_header_cell("When"), rx.table.column_header_cell("Who"),
+                        rx.table.column_header_cell("Action"), rx.table.column_header_cell("Record"),
+                        rx.table.column_header_cell("Changes"), rx.table.column_header_cell("IP"),
+                    )),
+                    rx.table.body(rx.foreach(AuditState.entries, _audit_row)),
+                    width="100%", variant="surface", size="1",
+                ),
+                rx.text("No entries match these filters. Widen the dates or clear the action.", color_scheme="gray"),
+            ),
+            rx.hstack(
+                rx.text(AuditState.total, " entries · page ", AuditState.page, " of ", AuditState.page_count, size="2",
+                        color_scheme="gray"),
+                rx.spacer(),
+                rx.button("Previous", size="1", variant="soft", on_click=AuditState.go_page(-1),
+                          disabled=AuditState.page <= 1),
+                rx.button("Next", size="1", variant="soft", on_click=AuditState.go_page(1),
+                          disabled=AuditState.page >= AuditState.page_count),
+                width="100%", padding_top="12px", align="center",
             ),
             width="100%", overflow_x="auto",
         ),

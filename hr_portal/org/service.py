@@ -217,3 +217,59 @@ def run_job_now(*, actor: Actor, job_id: str) -> dict:
     if run is None:
         raise ValidationFailed("The job is already running; try again in a moment.")
     return {"status": run.status, "items": run.items}
+
+
+# ---------------------------------------------------------------- audit log (admin)
+
+AUDIT_PAGE_SIZE = 50
+
+
+def list_audit(*, session: Session, actor: Actor, action: str = "", entity_type: str = "", user_email: str = "",
+               start: dt.date | None = None, end: dt.date | None = None, page: int = 1) -> tuple[list[dict], int]:
+    """Audit entries of the actor's organization, newest first, filtered and paged (admin only)."""
+    from hr_portal.auth.models import User
+    from hr_portal.core.audit import AuditLog
+    from hr_portal.core.models import to_iso
+
+    require(actor, Role.admin)
+    page = max(1, min(int(page), 10_000))
+    conds = [AuditLog.organization_id == actor.organization_id]
+    if action:
+        conds.append(AuditLog.action.startswith(action.strip()[:64]))
+    if entity_type:
+        conds.append(AuditLog.entity_type == entity_type.strip()[:40])
+    if user_email:
+        conds.append(func.lower(User.email).contains(user_email.strip().lower()[:254]))
+    if start:
+        conds.append(AuditLog.created_at >= dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC))
+    if end:
+        conds.append(AuditLog.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC))
+    base = select(AuditLog, User.email).join(User, User.id == AuditLog.actor_user_id, isouter=True).where(*conds)
+    total = session.exec(select(func.count()).select_from(base.subquery())).one()
+    rows = session.exec(base.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+                        .offset((page - 1) * AUDIT_PAGE_SIZE).limit(AUDIT_PAGE_SIZE)).all()
+    return [{
+        "id": entry.id, "at": to_iso(entry.created_at), "action": entry.action, "user": email or "system",
+        "entity": f"{entry.entity_type} #{entry.entity_id}" if entry.entity_id else entry.entity_type,
+        "changes": _summarize(entry.changes), "ip": entry.ip or "",
+    } for entry, email in rows], int(total)
+
+
+def audit_actions(*, session: Session, actor: Actor) -> list[str]:
+    from hr_portal.core.audit import AuditLog
+
+    require(actor, Role.admin)
+    return list(session.exec(select(AuditLog.action).where(AuditLog.organization_id == actor.organization_id)
+                             .distinct().order_by(AuditLog.action)).all())
+
+
+def _summarize(changes: dict | None) -> str:
+    if not changes:
+        return ""
+    parts = []
+    for key, value in list(changes.items())[:6]:
+        if isinstance(value, list) and len(value) == 2:
+            parts.append(f"{key}: {value[0]!s} → {value[1]!s}")
+        else:
+            parts.append(f"{key}: {value!s}")
+    return "; ".join(parts)[:400]

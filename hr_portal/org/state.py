@@ -172,3 +172,67 @@ class JobsState(SessionState):
             yield rx.toast.success(f"{job_id}: done ({result['items']} item(s)).")
         else:
             yield rx.toast.error(f"{job_id} failed; see the last error in the table.")
+
+
+class AuditState(SessionState):
+    """Admin audit log: who did what, when, from where; filters and paging on the server."""
+
+    entries: list[dict] = []
+    total: int = 0
+    page: int = 1
+    actions: list[str] = []
+    f_action: str = ""
+    f_user: str = ""
+    f_start: str = ""
+    f_end: str = ""
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // service.AUDIT_PAGE_SIZE))
+
+    async def _load(self) -> None:
+        import datetime as dt
+
+        actor = await self.require(Role.admin)
+
+        def parse(value: str):
+            try:
+                return dt.date.fromisoformat(value) if value else None
+            except ValueError:
+                return None
+
+        def work(session):
+            rows, total = service.list_audit(session=session, actor=actor, action=self.f_action, user_email=self.f_user,
+                                             start=parse(self.f_start), end=parse(self.f_end), page=self.page)
+            return rows, total, service.audit_actions(session=session, actor=actor)
+
+        self.entries, self.total, self.actions = await run_service(work)
+
+    @rx.event
+    async def open_audit(self):
+        redirect = await self.guard_page("audit")
+        if redirect is not None:
+            return redirect
+        self.page = 1
+        await self._load()
+
+    @rx.event
+    async def apply_filters(self, form: dict):
+        self.f_action = str(form.get("action", ""))[:64]
+        if self.f_action == "all":
+            self.f_action = ""
+        self.f_user = str(form.get("user", ""))[:254]
+        self.f_start, self.f_end = str(form.get("start", ""))[:10], str(form.get("end", ""))[:10]
+        self.page = 1
+        try:
+            await self._load()
+        except AppError as exc:
+            return self._denied(exc)
+
+    @rx.event
+    async def go_page(self, delta: int):
+        self.page = max(1, min(self.page + int(delta), self.page_count))
+        try:
+            await self._load()
+        except AppError as exc:
+            return self._denied(exc)

@@ -25,3 +25,17 @@ def test_hr_manager_cannot_open_jobs(page):
     sign_in(page, "hr@acme.example")
     page.goto("/settings/jobs")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_admin_filters_the_audit_log_by_action(page):
+    sign_in(page, "admin@acme.example")
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    page.get_by_label("Action").click()
+    page.get_by_role("option", name="auth.login", exact=True).click()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("cell", name="admin@acme.example").first).to_be_visible()
+    rows = page.get_by_role("row")
+    actions = [t.strip() for t in page.locator("tbody code").all_inner_texts()]
+    assert actions and set(actions) == {"auth.login"}
+    assert rows.count() >= 2
