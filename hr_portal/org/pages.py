@@ -175,7 +175,7 @@ def audit_page() -> rx.Component:
     filters = rx.form(
         rx.flex(
             field("Action", rx.select.root(
-                rx.select.trigger(placeholder="All actions", width="100%"),
+                rx.select.trigger(placeholder="All actions", width="100%", id="action"),
                 rx.select.content(rx.select.item("All actions", value="all"),
                                   rx.foreach(AuditState.actions, lambda a: rx.select.item(a, value=a))),
                 name="action", default_value="all"), id="action"),
