@@ -78,9 +78,27 @@ class JobSpec:
 
     @property
     def schedule_text(self) -> str:
+        """A readable schedule for the common shapes, the raw cron fields otherwise."""
+        c = {k: str(v) for k, v in self.cron.items()}
+        keys = set(c)
+        if keys == {"minute"} and c["minute"] == "*":
+            return "Every minute"
+        if keys == {"minute"} and c["minute"].startswith("*/"):
+            return f"Every {c['minute'][2:]} minutes"
+        if keys == {"minute"} and c["minute"].isdigit():
+            return f"Hourly at :{int(c['minute']):02d}"
+        at = f"{int(c['hour']):02d}:{int(c.get('minute', 0)):02d} UTC" if c.get("hour", "").isdigit() and \
+            c.get("minute", "0").isdigit() else ""
+        if at and keys <= {"hour", "minute"}:
+            return f"Daily at {at}"
+        if at and keys <= {"hour", "minute", "day_of_week"}:
+            return f"Weekly ({c['day_of_week']}) at {at}"
+        if at and keys <= {"hour", "minute", "day"}:
+            return f"Monthly on day {c['day']} at {at}"
+        if at and keys <= {"hour", "minute", "day", "month"}:
+            return f"Yearly on {c['month']}/{c['day']} at {at}"
         order = ["second", "minute", "hour", "day", "month", "day_of_week"]
-        parts = [f"{k}={self.cron[k]}" for k in order if k in self.cron]
-        return "cron (UTC): " + ", ".join(parts)
+        return "Cron (UTC): " + ", ".join(f"{k}={c[k]}" for k in order if k in c)
 
 
 REGISTRY: dict[str, JobSpec] = {}

@@ -135,7 +135,7 @@ def _job_row(j: rx.Var) -> rx.Component:
         rx.table.cell(j["last_items"]),
         rx.table.cell(rx.button(
             rx.cond(JobsState.running_job == j["id"], rx.spinner(size="1"), rx.icon("play", size=14)), "Run now",
-            size="1", variant="soft", on_click=JobsState.run_now(j["id"]),
+            size="1", variant="soft", on_click=JobsState.run_now(j["id"]), white_space="nowrap",
             disabled=JobsState.running_job != "", aria_label="Run " + j["id"].to(str) + " now")),
     )
 
@@ -173,7 +173,7 @@ def _audit_row(e: rx.Var) -> rx.Component:
 
 def audit_page() -> rx.Component:
     filters = rx.form(
-        rx.flex(
+        rx.grid(
             field("Action", rx.select.root(
                 rx.select.trigger(placeholder="All actions", width="100%", id="action"),
                 rx.select.content(rx.select.item("All actions", value="all"),
@@ -183,7 +183,7 @@ def audit_page() -> rx.Component:
             field("From", rx.input(id="start", name="start", type="date", size="2"), id="start"),
             field("To", rx.input(id="end", name="end", type="date", size="2"), id="end"),
             rx.button("Filter", type="submit", size="2", align_self="end"),
-            spacing="3", wrap="wrap", align="end", width="100%",
+            columns=rx.breakpoints(initial="1", sm="2", md="5"), spacing="3", align="end", width="100%",
         ),
         on_submit=AuditState.apply_filters, reset_on_submit=False, width="100%",
     )

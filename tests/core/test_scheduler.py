@@ -88,3 +88,15 @@ def test_manual_runs_are_recorded_with_who_asked(db, people):
 def test_core_jobs_are_registered():
     jobs = scheduler.load_jobs()
     assert {"core.deliver_mail", "core.purge_expired_tokens"} <= set(jobs)
+
+
+@pytest.mark.parametrize(("cron", "text"), [
+    ({"minute": "*"}, "Every minute"),
+    ({"minute": "*/5"}, "Every 5 minutes"),
+    ({"hour": 3, "minute": 17}, "Daily at 03:17 UTC"),
+    ({"day_of_week": "mon", "hour": 7, "minute": 0}, "Weekly (mon) at 07:00 UTC"),
+    ({"day": 1, "hour": 0, "minute": 5}, "Monthly on day 1 at 00:05 UTC"),
+    ({"second": "*/30"}, "Cron (UTC): second=*/30"),
+])
+def test_schedules_are_shown_in_words(cron, text):
+    assert scheduler.JobSpec("x", _count_calls, cron, "").schedule_text == text
