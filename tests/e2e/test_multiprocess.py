@@ -21,8 +21,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import REPO_ROOT, _fresh_postgres_database, _free_port, _is_up, _log_tail, _run_setup, \
-    _server_env, _stop_group
+from tests.e2e.conftest import REPO_ROOT, _free_port, _is_up, _log_tail, _run_setup, _server_env, _stop_group
 from tests.e2e.helpers import register_org, sign_in
 
 pytestmark = [
@@ -58,10 +57,24 @@ class App:
             self.proc = None
 
 
+def _fresh_database(url: str, suffix: str) -> str:
+    """Recreate `<db><suffix>` beside the test database (apart from the other e2e server's)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}{suffix}"
+    with psycopg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="module")
 def two_apps(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("multiprocess")
-    database_url = _fresh_postgres_database(os.environ["HR_TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/test_mp")
+    database_url = _fresh_database(os.environ["HR_TEST_DATABASE_URL"], "_mp")
     secret = "mp-" + secrets.token_hex(24)
     apps = []
     for name in ("a", "b"):
