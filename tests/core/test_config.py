@@ -1,0 +1,114 @@
+"""hr_portal.core.config: HR_* settings, production safety checks, the local secret key file."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from pydantic import ValidationError
+
+from hr_portal.core import config
+from hr_portal.core.config import Settings, get_settings
+
+STRONG_KEY = "k9Q2-vX7pL0s_Rt4Wm8Zy3Bn6Cd1Ef5Gh"  # 34 characters
+
+
+def make(**kwargs) -> Settings:
+    """Settings from keyword arguments (and the HR_* environment), never from a developer's .env."""
+    return Settings(_env_file=None, **kwargs)
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """Point the local data directory (secret key file, default database) at a temp dir."""
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path)
+    return tmp_path
+
+
+def test_test_environment_settings_come_from_hr_variables():
+    settings = get_settings()
+    assert settings.env == "test"
+    assert settings.bcrypt_rounds == 4
+    assert len(settings.secret_key) == 48
+
+
+@pytest.mark.parametrize("key", ["", "   ", "changeme", "secret", "development", "x" * 31, "CHANGEME"])
+def test_production_refuses_a_missing_short_or_default_secret_key(key, data_dir):
+    with pytest.raises(ValidationError, match="HR_SECRET_KEY"):
+        make(env="production", secret_key=key)
+    assert not (data_dir / ".secret_key").exists()  # never falls back to a generated key
+
+
+def test_production_refuses_a_missing_key_from_the_environment(monkeypatch, data_dir):
+    monkeypatch.setenv("HR_ENV", "production")
+    monkeypatch.delenv("HR_SECRET_KEY")
+    with pytest.raises(ValidationError):
+        make()
+
+
+def test_production_accepts_a_strong_secret_key():
+    settings = make(env="production", secret_key=STRONG_KEY)
+    assert settings.is_production and settings.secret_key == STRONG_KEY
+
+
+def test_development_generates_a_key_file_once_and_reuses_it(data_dir):
+    first = make(env="development", secret_key="")
+    key_file = data_dir / ".secret_key"
+    assert key_file.read_text().strip() == first.secret_key
+    assert len(first.secret_key) >= 32
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    second = make(env="development", secret_key="")
+    assert second.secret_key == first.secret_key
+
+
+def test_development_reuses_an_existing_key_file(data_dir):
+    (data_dir / ".secret_key").write_text("previously-generated-key-0123456789abcdef\n")
+    assert make(env="development", secret_key="").secret_key == "previously-generated-key-0123456789abcdef"
+
+
+def test_an_empty_key_file_is_replaced(data_dir):
+    (data_dir / ".secret_key").write_text("")
+    settings = make(env="development", secret_key="")
+    assert settings.secret_key and (data_dir / ".secret_key").read_text().strip() == settings.secret_key
+
+
+def test_an_explicit_key_is_used_and_no_file_is_written(data_dir):
+    assert make(env="development", secret_key="my-own-key").secret_key == "my-own-key"
+    assert not (data_dir / ".secret_key").exists()
+
+
+@pytest.mark.parametrize("rounds", [3, 17])
+def test_bcrypt_rounds_out_of_range_are_refused(rounds):
+    with pytest.raises(ValidationError, match="HR_BCRYPT_ROUNDS"):
+        make(bcrypt_rounds=rounds)
+
+
+def test_defaults_put_database_and_outbox_under_the_data_dir(data_dir):
+    settings = make(database_url="", outbox_dir="")
+    assert settings.database_url == f"sqlite:///{data_dir / 'hr_portal.db'}"
+    assert settings.is_sqlite
+    assert settings.outbox_dir == str(data_dir / "outbox")
+    assert not make(database_url="postgresql+psycopg://u@h/db").is_sqlite
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("https://a.example, https://b.example", ["https://a.example", "https://b.example"]),
+    ('["https://a.example", "https://c.example"]', ["https://a.example", "https://c.example"]),
+    ("https://a.example", ["https://a.example"]),
+])
+def test_cors_origins_from_the_environment_accept_a_list_or_json(monkeypatch, value, expected):
+    monkeypatch.setenv("HR_CORS_ALLOWED_ORIGINS", value)
+    assert make().cors_allowed_origins == expected
+
+
+def test_cors_origins_default_to_the_base_url():
+    settings = make(base_url="https://hr.example.com/", cors_allowed_origins=[])
+    assert settings.cors_allowed_origins == ["https://hr.example.com"]
+
+
+def test_get_settings_is_cached_until_cleared(settings_override):
+    assert get_settings() is get_settings()
+    before = get_settings()
+    after = settings_override(base_url="https://elsewhere.example")
+    assert after is not before and get_settings().base_url == "https://elsewhere.example"
