@@ -234,8 +234,9 @@ def list_audit(*, session: Session, actor: Actor, action: str = "", entity_type:
     require(actor, Role.admin)
     page = max(1, min(int(page), 10_000))
     conds = [AuditLog.organization_id == actor.organization_id]
-    if action:
-        conds.append(AuditLog.action.startswith(action.strip()[:64]))
+    if action:  # an exact action name, or a prefix ending in "*" ("auth.*")
+        action = action.strip()[:64]
+        conds.append(AuditLog.action.startswith(action[:-1]) if action.endswith("*") else AuditLog.action == action)
     if entity_type:
         conds.append(AuditLog.entity_type == entity_type.strip()[:40])
     if user_email:
