@@ -41,7 +41,7 @@ def test_each_role_sees_exactly_its_navigation(page, email):
         assert ADMIN_ONLY <= set(labels)
     else:
         assert not ADMIN_ONLY & set(labels)
-    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
     expect(page.get_by_text(ROLE_LABEL[email], exact=True).first).to_be_visible()
     expect(page.get_by_text("Acme Robotics").first).to_be_visible()
 
@@ -65,7 +65,7 @@ def test_unknown_email_gets_the_same_message_as_a_wrong_password(page):
 
 def test_sign_out_then_back_shows_sign_in_page(page):
     sign_in(page, "admin@acme.example")
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", name="Companies")).to_be_visible()
     sign_out(page)
     page.go_back()
@@ -110,7 +110,7 @@ def test_forgot_password_mails_a_link_that_sets_a_new_password(page, portal):
     expect(page.get_by_text("Your password has been set.")).to_be_visible()
 
     sign_in(page, account["email"], "Brand-new-pass-7")
-    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home", exact=True)).to_be_visible()
 
     # The link is single-use.
     sign_out(page)
@@ -148,7 +148,7 @@ def test_changing_password_ends_every_session_of_the_user(browser, portal):
 def test_admin_edits_a_company_time_zone_in_settings(page, portal):
     account = register_org(portal.base_url)
     sign_in(page, account["email"], account["password"])
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("button", name=re.compile(r"^Edit ")).first.click()
     page.get_by_label("Time zone").click()
     page.get_by_role("option", name="Europe/Lisbon").click()
@@ -164,7 +164,7 @@ def test_settings_of_a_second_admin_update_live_without_reload(browser, portal):
     try:
         for page in (first, second):
             sign_in(page, account["email"], account["password"])
-            page.get_by_role("link", name="Settings").click()
+            page.get_by_role("link", name="Settings", exact=True).click()
             expect(page.get_by_role("heading", name="Companies")).to_be_visible()
         expect(second.get_by_role("cell", name="Asia/Tokyo")).to_have_count(0)
         first.get_by_role("button", name=re.compile(r"^Edit ")).first.click()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 def test_admin_runs_a_job_now_and_sees_its_outcome(page):
     sign_in(page, "admin@acme.example")
-    page.get_by_role("link", name="Jobs").click()
+    page.get_by_role("link", name="Jobs", exact=True).click()
     expect(page.get_by_role("heading", name="Scheduled jobs")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="core.purge_expired_tokens")
     expect(row).to_be_visible()
@@ -29,7 +29,7 @@ def test_hr_manager_cannot_open_jobs(page):
 
 def test_admin_filters_the_audit_log_by_action(page):
     sign_in(page, "admin@acme.example")
-    page.get_by_role("link", name="Audit log").click()
+    page.get_by_role("link", name="Audit log", exact=True).click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     page.get_by_label("Action").click()
     page.get_by_role("option", name="auth.login", exact=True).click()

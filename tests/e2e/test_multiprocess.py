@@ -97,7 +97,7 @@ def two_apps(tmp_path_factory):
 def _settings_page(browser, app: App, account: dict):
     page = browser.new_context(base_url=app.base_url).new_page()
     sign_in(page, account["email"], account["password"])
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", name="Companies")).to_be_visible()
     return page
 
@@ -145,7 +145,7 @@ def test_a_signed_in_session_survives_a_restart_of_its_process(browser, two_apps
     page = browser.new_context(base_url=a.base_url).new_page()
     try:
         sign_in(page, account["email"], account["password"])
-        page.get_by_role("link", name="Settings").click()
+        page.get_by_role("link", name="Settings", exact=True).click()
         expect(page.get_by_role("heading", name="Companies")).to_be_visible()
         a.stop()
         a.start()
