@@ -1,0 +1,85 @@
+"""Legacy /api/v1/leave endpoints (shared/API_CONTRACT.md, Leave). Thin: translate, call the service."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+from pydantic import Field
+
+from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
+from hr_portal.core.schemas import CamelModel
+from hr_portal.leave import service
+from hr_portal.leave.models import LeaveStatus
+
+router = APIRouter(prefix="/leave", tags=["leave"])
+
+
+class ApplyBody(CamelModel):
+    leave_type_id: int
+    start_date: date
+    end_date: date
+    # Legacy clients send one flag: the first day (the only day, for a one-day leave) is a half day.
+    half_day: bool = False
+    # Additions: half a day at the start and/or at the end of a longer leave.
+    half_day_start: bool = False
+    half_day_end: bool = False
+    reason: str = Field(default="", max_length=2000)
+
+
+class DecideBody(CamelModel):
+    status: Literal["approved", "rejected"]
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+@router.get("/types")
+def leave_types(session: SessionDep, actor: CurrentActor) -> dict:
+    return ok([t.dump() for t in service.types_public(session=session, actor=actor)])
+
+
+@router.get("/balance")
+def leave_balance(session: SessionDep, actor: CurrentActor,
+                  employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None,
+                  year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict:
+    rows = service.balances(session=session, actor=actor, employee_id=employee_id, year=year)
+    return ok([r.model_dump(mode="json", by_alias=True, include={
+        "leave_type_id", "leave_type_name", "entitled", "taken", "pending", "available"}) for r in rows])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def apply_leave(body: ApplyBody, session: SessionDep, actor: CurrentActor) -> dict:
+    leave = service.apply_leave(session=session, actor=actor, leave_type_id=body.leave_type_id,
+                                start_date=body.start_date, end_date=body.end_date,
+                                half_day_start=body.half_day or body.half_day_start, half_day_end=body.half_day_end,
+                                reason=body.reason)
+    return ok(leave.dump(), "Leave requested")
+
+
+@router.get("")
+def list_leave(session: SessionDep, actor: CurrentActor, page: PageDep,
+               status_: Annotated[LeaveStatus | None, Query(alias="status")] = None,
+               employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None,
+               leave_type_id: Annotated[int | None, Query(alias="leaveTypeId", ge=1)] = None,
+               start_date: Annotated[date | None, Query(alias="startDate")] = None,
+               end_date: Annotated[date | None, Query(alias="endDate")] = None) -> dict:
+    items, total = service.list_requests(
+        session=session, actor=actor, status=status_.value if status_ else None, employee_id=employee_id,
+        leave_type_id=leave_type_id, start_date=start_date, end_date=end_date, offset=page.offset, limit=page.limit)
+    return paginated([i.dump() for i in items], page=page.page, limit=page.limit, total=total)
+
+
+@router.get("/{leave_id}")
+def get_leave(leave_id: int, session: SessionDep, actor: CurrentActor) -> dict:
+    return ok(service.get_request(session=session, actor=actor, leave_id=leave_id).dump())
+
+
+@router.put("/{leave_id}/approve")
+def decide_leave(leave_id: int, body: DecideBody, session: SessionDep, actor: CurrentActor) -> dict:
+    leave = service.decide(session=session, actor=actor, leave_id=leave_id, status=body.status, comment=body.comment)
+    return ok(leave.dump(), f"Leave {leave.status}" if leave.status != "pending" else "Approved; waiting for HR")
+
+
+@router.delete("/{leave_id}")
+def cancel_leave(leave_id: int, session: SessionDep, actor: CurrentActor) -> dict:
+    return ok(service.cancel_leave(session=session, actor=actor, leave_id=leave_id).dump(), "Leave cancelled")
