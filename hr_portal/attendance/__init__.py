@@ -1,0 +1,1 @@
+"""Attendance: check-in/out, shifts, team view, corrections with approval, monthly summary."""
