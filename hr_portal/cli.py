@@ -10,8 +10,9 @@ from hr_portal.core.config import ROOT_DIR, get_settings
 
 
 def migrate() -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     cfg = Config(str(ROOT_DIR / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT_DIR / "alembic"))

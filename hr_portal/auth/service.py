@@ -352,6 +352,18 @@ def create_password_link(session: Session, user: User, *, purpose: str = "reset"
     return f"{settings.base_url.rstrip('/')}/reset-password?token={token}"
 
 
+def create_welcome_links(session: Session, user_ids: list[int]) -> list[str]:
+    """`create_password_link(purpose="welcome")` for many new accounts in one insert (CSV import)."""
+    from sqlalchemy import insert
+
+    settings = get_settings()
+    now, tokens = utcnow(), [new_token() for _ in user_ids]
+    session.execute(insert(PasswordResetToken), [
+        {"token_hash": hash_token(t), "user_id": uid, "purpose": "welcome", "created_at": now,
+         "expires_at": now + timedelta(days=7)} for t, uid in zip(tokens, user_ids, strict=True)])
+    return [f"{settings.base_url.rstrip('/')}/reset-password?token={t}" for t in tokens]
+
+
 def request_password_reset(*, session: Session, email: str, ip: str | None = None, user_agent: str | None = None) -> None:
     """Same outcome whether or not the email exists: a link is mailed only to a real, active account."""
     cache.check_rate("reset", ip or "unknown", get_settings().reset_rate_limit_per_minute)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
-
-import enum
 
 from sqlalchemy import Column, DateTime
 from sqlalchemy import Enum as SAEnum

@@ -6,10 +6,10 @@ import reflex as rx
 
 from hr_portal.auth.models import Role
 from hr_portal.core.errors import AppError
+from hr_portal.core.live import org_topic
 from hr_portal.org import service
 from hr_portal.org.models import CompanyUpdate
 from hr_portal.org.service import WEEKDAY_NAMES
-from hr_portal.core.live import org_topic
 from hr_portal.ui.live import live_loop
 from hr_portal.ui.session import SessionState, run_service
 

@@ -109,9 +109,12 @@ def _user_menu() -> rx.Component:
 
 
 def topbar() -> rx.Component:
+    from hr_portal.notifications.pages import notification_bell  # here: notifications.pages imports this module
+
     return rx.hstack(
         _mobile_menu(),
         rx.spacer(),
+        notification_bell(),
         _color_mode_toggle(),
         _user_menu(),
         width="100%", align="center", padding_x=["12px", "16px", "24px"], padding_y="8px", height="56px",
