@@ -59,12 +59,27 @@ def unsubscribe(name: str, listener: Listener) -> None:
         _listeners[name].remove(listener)
 
 
+FailureHandler = Callable[[str, Listener, dict[str, Any], BaseException], None]
+_failure_handler: FailureHandler | None = None
+
+
+def set_failure_handler(handler: FailureHandler | None) -> None:
+    """Who keeps failed deliveries for a retry (the notifications module's durable store)."""
+    global _failure_handler
+    _failure_handler = handler
+
+
 def dispatch(name: str, payload: dict[str, Any]) -> None:
     for listener in list(_listeners.get(name, [])) + list(_listeners.get("*", [])):
         try:
             listener(name, payload)
-        except Exception:  # a listener never breaks the action that raised the event
+        except Exception as exc:  # a listener never breaks the action that raised the event
             log.exception("event listener %r failed for %s", listener, name)
+            if _failure_handler is not None:
+                try:
+                    _failure_handler(name, listener, payload, exc)
+                except Exception:
+                    log.exception("recording the failure of %r failed", listener)
 
 
 def publish(session: Session, name: str, **payload: Any) -> None:

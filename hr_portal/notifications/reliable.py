@@ -92,6 +92,39 @@ def subscribe_durable(name: str, fn: Listener) -> Listener:
     return _subscribed[key]
 
 
+def _resolve(key: str) -> Listener | None:
+    """A listener by its `module.qualname` key (for retries in a process where it has not failed)."""
+    if key in _DURABLE:
+        return _DURABLE[key]
+    import importlib
+
+    parts = key.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj if callable(obj) else None
+    return None
+
+
+def _record_any_failure(name: str, listener: Listener, payload: dict[str, Any], exc: BaseException) -> None:
+    """core/events failure hook: every plain listener's failure is kept for the retry job too."""
+    key = listener_key(listener)
+    if "<locals>" in key or "<lambda>" in key:  # cannot be found again by name: log only
+        return
+    _DURABLE.setdefault(key, listener)
+    record_failure(name, key, payload, exc)
+
+
+events.set_failure_handler(_record_any_failure)
+
+
 def retry_failed_listeners(*, session: Session, now: datetime, limit: int = 100) -> int:
     """Job body: run due failed listeners again. Returns how many succeeded this time. Each row is claimed
     with a conditional UPDATE first, so two processes never retry the same delivery at once."""
@@ -112,7 +145,7 @@ def retry_failed_listeners(*, session: Session, now: datetime, limit: int = 100)
             row = s.get(ListenerFailure, row_id) if claimed else None
         if row is None:
             continue
-        fn = _DURABLE.get(row.listener)
+        fn = _resolve(row.listener)
         error: str | None = None
         if fn is None:
             error = f"listener {row.listener} no longer exists"
