@@ -81,6 +81,7 @@ def two_apps(tmp_path_factory):
         port = _free_port()
         env = _server_env(port, database_url, workdir / name, REPO_ROOT / f".web-e2e-mp-{name}")
         env["HR_SECRET_KEY"] = secret  # both processes must accept each other's tokens
+        env["HR_SCHEDULER_ENABLED"] = "true"  # tests/conftest.py switches it off for the unit tests
         (workdir / name).mkdir(parents=True, exist_ok=True)
         apps.append(App(name, port, env, workdir / f"{name}.log"))
     _run_setup([sys.executable, "-m", "hr_portal.cli", "migrate"], REPO_ROOT, apps[0].env, apps[0].log_path)
