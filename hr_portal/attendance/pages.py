@@ -40,7 +40,9 @@ _SELECT_STYLE = {"width": "100%", "padding": "8px", "border_radius": "6px", "fon
 
 
 def _scroll_table(*parts: rx.Component, size: str = "2") -> rx.Component:
-    return rx.box(rx.table.root(*parts, width="100%", variant="surface", size=size), width="100%", overflow_x="auto")
+    # contain: inline-size keeps a wide table (the month matrix) from widening the page: it scrolls inside.
+    return rx.box(rx.table.root(*parts, width="100%", variant="surface", size=size), width="100%", overflow_x="auto",
+                  style={"contain": "inline-size"})
 
 
 def _badge(label: rx.Var, color: rx.Var, **props) -> rx.Component:
@@ -141,8 +143,9 @@ def checkin_card() -> rx.Component:
     )
     return rx.card(
         rx.cond(CheckInState.card_ready, body,
-                rx.vstack(rx.skeleton(height="28px", width="60%"), rx.skeleton(height="56px", width="100%"),
-                          spacing="3", width="100%")),
+                rx.cond(CheckInState.card_error != "", error_callout(CheckInState.card_error),
+                        rx.vstack(rx.skeleton(height="28px", width="60%"), rx.skeleton(height="56px", width="100%"),
+                                  spacing="3", width="100%"))),
         width="100%", size="3", on_mount=CheckInState.load_card, data_testid="checkin-card",
         margin_bottom="16px",
     )
@@ -173,17 +176,22 @@ def _totals(t: rx.Var) -> rx.Component:
         _stat("Late", t["late_days"].to(str), "alarm-clock", "half days: " + t["half_days"].to(str)),
         _stat("Absent", t["absent_days"].to(str), "calendar-x"),
         _stat("Leave", t["leave_label"].to(str), "plane", "days"),
-        _stat("Hours", t["total_label"].to(str), "timer", "avg " + t["average_label"].to(str) + " / day"),
+        rx.box(_stat("Hours", t["total_short"].to(str), "timer", "avg " + t["average_label"].to(str) + " / day"),
+               grid_column=rx.breakpoints(initial="span 2", sm="span 1")),
         columns=rx.breakpoints(initial="2", sm="3", lg="5"), spacing="3", width="100%",
     )
+
+
+_CELL = {"padding_left": "6px", "padding_right": "6px"}
+_SMALL_ON_PHONE = rx.breakpoints(initial="1", sm="2")
 
 
 def _day_row(d: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.text(d["label"], weight="medium", size="2", white_space="nowrap"),
+            rx.text(d["label"], weight="medium", size=_SMALL_ON_PHONE, white_space="nowrap"),
             rx.cond(d["is_today"], rx.text("today", size="1", color_scheme="gray"), rx.fragment()),
-            spacing="0")),
+            spacing="0"), style=_CELL),
         rx.table.cell(rx.flex(
             rx.cond(d["status"] != "", _badge(d["status_label"], d["color"]),
                     rx.text("—", color_scheme="gray", size="2")),
@@ -193,17 +201,18 @@ def _day_row(d: rx.Var) -> rx.Component:
             rx.cond(d["corrected"], rx.badge("corrected", color_scheme="gray", size="1"), rx.fragment()),
             rx.cond(d["leave_label"] != "", rx.badge(d["leave_label"], color_scheme="blue", size="1"), rx.fragment()),
             rx.cond(d["pending"], rx.badge("correction pending", color_scheme="amber", size="1"), rx.fragment()),
-            gap="4px", wrap="wrap", align="center")),
+            gap="4px", wrap="wrap", align="center"), style=_CELL),
         rx.table.cell(rx.vstack(
-            rx.text(d["times"], white_space="nowrap", size="2", style={"font_variant_numeric": "tabular-nums"}),
+            rx.text(d["times"], white_space="nowrap", size=_SMALL_ON_PHONE,
+                    style={"font_variant_numeric": "tabular-nums"}),
             rx.text(d["hours"], white_space="nowrap", size="1", color_scheme="gray"),
-            spacing="0")),
+            spacing="0"), style=_CELL),
         rx.table.cell(rx.cond(
             d["can_correct"],
             rx.icon_button(rx.icon("pencil", size=14), size="1", variant="ghost",
                            on_click=MyAttendanceState.open_correction(d["date"]),
                            aria_label="Request a correction for " + d["label"].to(str)),
-            rx.fragment()), padding_x="4px"),
+            rx.fragment()), style={"padding_left": "2px", "padding_right": "6px"}),
         data_testid="day-row",
     )
 
@@ -274,16 +283,13 @@ def my_attendance_page() -> rx.Component:
         rx.vstack(
             rx.flex(_month_switcher(s, label=s.month_label), justify="between", width="100%", align="center"),
             _totals(s.totals),
-            rx.card(
-                _scroll_table(
-                    rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Day"), rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("In–out, hours"), rx.table.column_header_cell(""),
-                    )),
-                    rx.table.body(rx.foreach(s.days, _day_row)),
-                    size="1",
-                ),
-                width="100%", size="1",
+            _scroll_table(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Day"), rx.table.column_header_cell("Status"),
+                    rx.table.column_header_cell("Times"), rx.table.column_header_cell(""),
+                )),
+                rx.table.body(rx.foreach(s.days, _day_row)),
+                size="1",
             ),
             rx.card(
                 rx.vstack(
@@ -734,10 +740,8 @@ def settings_page() -> rx.Component:
                 rx.heading("Shifts", size="4"),
                 _scroll_table(
                     rx.table.header(rx.table.row(
-                        rx.table.column_header_cell("Name"), rx.table.column_header_cell("Hours"),
-                        rx.table.column_header_cell("Grace"), rx.table.column_header_cell("Half day under"),
-                        rx.table.column_header_cell("Auto check-out"), rx.table.column_header_cell("People"),
-                        rx.table.column_header_cell(""),
+                        *[rx.table.column_header_cell(h, white_space="nowrap") for h in
+                          ("Name", "Hours", "Grace", "Half day under", "Auto check-out", "People", "")],
                     )),
                     rx.table.body(rx.foreach(s.shifts, _shift_row)),
                 ),

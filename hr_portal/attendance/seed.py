@@ -2,7 +2,8 @@
 threshold, 60 min auto check-out tolerance) and the last 30 days of punches for everyone.
 
 Deterministic for a given day (a fixed random seed; dates relative to today in each company's time
-zone) and inserted in bulk. Today is left empty so every demo person can check in. The story:
+zone) and inserted in bulk. Today is included only once its working day is over (after 18:30 local);
+before that it is left empty, so every demo person can check in. The story:
 mostly on time, some late arrivals, one half day, one absence, and employee@acme.example forgot to
 check out three working days ago (closed automatically) and asked for a correction, which is pending
 with her manager (manager@acme.example).
@@ -53,11 +54,15 @@ def seed(session: Session, organization_id: int) -> None:
     people = list(session.exec(select(Employee).where(Employee.organization_id == organization_id,
                                                       Employee.status == EmployeeStatus.active)
                                .order_by(Employee.id)))
-    kinds, todays = {}, {}
+    kinds = {}
     for company in companies.values():
-        today = now.astimezone(ZoneInfo(company.timezone)).date()
-        todays[company.id] = today
-        kinds[company.id] = day_kinds(session, company, today - timedelta(days=DAYS_BACK), today - timedelta(days=1))
+        tz = ZoneInfo(company.timezone)
+        today = now.astimezone(tz).date()
+        # Today counts only once its working day is over (shift end + the auto check-out tolerance), so
+        # nobody is left open and, before that, everyone can check in from a clean slate.
+        day_over = now >= datetime.combine(today, time(18, 30), tzinfo=tz).astimezone(UTC)
+        last = today if day_over else today - timedelta(days=1)
+        kinds[company.id] = day_kinds(session, company, today - timedelta(days=DAYS_BACK), last)
 
     # The special days: one absence, one half day, and the demo employee's forgotten check-out.
     workdays = {cid: sorted(d for d, k in kinds[cid].items() if k == "working") for cid in companies}

@@ -62,9 +62,10 @@ from hr_portal.org.service import day_kinds
 HR = (Role.admin, Role.hr_manager)
 APPROVERS = (Role.admin, Role.hr_manager, Role.manager)
 
-CORRECTION_REQUESTED = "attendance.correction_requested"
-CORRECTION_DECIDED = "attendance.correction_decided"
-RECORD_AUTO_CLOSED = "attendance.auto_closed"
+# Domain events (payloads as core/events.py documents them; every one has organization_id, actor_user_id).
+CHECKED_IN, CHECKED_OUT = events.CHECKED_IN, events.CHECKED_OUT
+CORRECTION_REQUESTED, CORRECTION_DECIDED = events.CORRECTION_REQUESTED, events.CORRECTION_DECIDED
+RECORD_AUTO_CLOSED = "attendance.auto_closed"  # + record_id, employee_id, user_id (actor_user_id None)
 
 MAX_NOTES = 1000
 MAX_REASON = 500
@@ -494,6 +495,8 @@ def check_in(*, session: Session, actor: Actor, source: PunchSource | str = Punc
         raise conflict from exc
     _punch(session, rec=rec, kind=PunchKind.check_in, at=now, source=source, actor=actor, lat=lat, lon=lon, acc=acc,
            site_id=site_id)
+    events.publish(session, CHECKED_IN, organization_id=emp.organization_id, actor_user_id=actor.user_id,
+                   employee_id=emp.id, user_id=emp.user_id, attendance_id=rec.id)
     _topics(session, emp.organization_id, actor.user_id)
     return record_public(rec)
 
@@ -521,6 +524,8 @@ def check_out(*, session: Session, actor: Actor, source: PunchSource | str = Pun
            error=Conflict("You are not checked in."))
     _punch(session, rec=rec, kind=PunchKind.check_out, at=aware(rec.check_out), source=source, actor=actor, lat=lat,
            lon=lon, acc=acc)
+    events.publish(session, CHECKED_OUT, organization_id=emp.organization_id, actor_user_id=actor.user_id,
+                   employee_id=emp.id, user_id=emp.user_id, attendance_id=rec.id)
     _topics(session, emp.organization_id, actor.user_id)
     return record_public(rec)
 
@@ -675,6 +680,7 @@ class Totals:
             "half_days": self.half_days, "absent_days": self.absent_days, "leave_days": round(self.leave_days, 2),
             "holidays": self.holidays, "total_hours": hours(self.seconds),
             "total_label": fmt_duration(self.seconds), "average_label": fmt_duration(self.average_seconds),
+            "total_short": f"{self.seconds / 3600:.1f} h",
             "leave_label": f"{round(self.leave_days, 2):g}",
         }
 
@@ -1014,8 +1020,8 @@ def auto_close_open_records(*, session: Session, now: datetime | None = None) ->
                      entity_type="attendance_record", entity_id=rec.id,
                      changes={"check_out": [before_out, to_iso(close_at)], "employee_id": rec.employee_id,
                               "work_date": rec.work_date.isoformat(), "reason": "no check-out by shift end + tolerance"})
-        events.publish(session, RECORD_AUTO_CLOSED, organization_id=rec.organization_id, record_id=rec.id,
-                       employee_id=rec.employee_id)
+        events.publish(session, RECORD_AUTO_CLOSED, organization_id=rec.organization_id, actor_user_id=None,
+                       record_id=rec.id, attendance_id=rec.id, employee_id=rec.employee_id, user_id=emp.user_id)
         _topics(session, rec.organization_id, emp.user_id)
         closed += 1
     return closed
@@ -1112,10 +1118,24 @@ def request_correction(*, session: Session, actor: Actor, work_date: Any, check_
     audit.record(session, action="attendance.correction_requested", actor=actor, entity_type="attendance_correction",
                  entity_id=correction.id, changes={"date": work_date.isoformat(), "check_in": to_iso(start),
                                                    "check_out": to_iso(end), "reason": reason})
-    events.publish(session, CORRECTION_REQUESTED, organization_id=emp.organization_id, correction_id=correction.id,
-                   employee_id=emp.id, manager_id=emp.manager_id)
+    events.publish(session, CORRECTION_REQUESTED, organization_id=emp.organization_id, actor_user_id=actor.user_id,
+                   correction_id=correction.id, employee_id=emp.id, requester_user_id=actor.user_id,
+                   approver_user_ids=_approver_user_ids(session, emp, exclude=actor.user_id))
     _topics(session, emp.organization_id, actor.user_id, corrections=True)
     return correction_public(correction, emp.full_name)
+
+
+def _approver_user_ids(session: Session, emp: Employee, *, exclude: int | None) -> list[int]:
+    """Who should decide a correction of `emp`: the direct manager; without one, HR (admins, HR managers)."""
+    from hr_portal.auth.models import User
+
+    if emp.manager_id is not None:
+        manager = session.get(Employee, emp.manager_id)
+        if manager is not None and manager.user_id and manager.status == EmployeeStatus.active:
+            return [manager.user_id] if manager.user_id != exclude else []
+    rows = session.exec(select(User.id).where(User.organization_id == emp.organization_id, User.is_active,
+                                              User.role.in_([Role.admin, Role.hr_manager]))).all()
+    return sorted(u for u in rows if u != exclude)
 
 
 def request_correction_hhmm(*, session: Session, actor: Actor, work_date: Any, check_in: str, check_out: str,
@@ -1263,8 +1283,9 @@ def decide_correction(*, session: Session, actor: Actor, correction_id: Any, app
     else:
         audit.record(session, action="attendance.correction_rejected", actor=actor,
                      entity_type="attendance_correction", entity_id=c.id, changes={"comment": comment})
-    events.publish(session, CORRECTION_DECIDED, organization_id=c.organization_id, correction_id=c.id,
-                   employee_id=c.employee_id, status=new_status.value)
+    events.publish(session, CORRECTION_DECIDED, organization_id=c.organization_id, actor_user_id=actor.user_id,
+                   correction_id=c.id, employee_id=c.employee_id, requester_user_id=c.requested_by_user_id,
+                   status=new_status.value, comment=comment)
     _topics(session, c.organization_id, c.requested_by_user_id, emp.user_id if emp else None, corrections=True)
     return correction_public(c, emp.full_name if emp else "")
 

@@ -173,8 +173,9 @@ class CheckInState(AttendanceBase):
         try:
             actor = await self.require()
             await self._load_card(actor)
-        except AppError:
+        except AppError as exc:
             self.card_ready = False
+            self.card_error = "" if isinstance(exc, Unauthorized) else exc.message
             return None
         self._card_path = self.router.page.path or "/"
         self._card_user = actor.user_id

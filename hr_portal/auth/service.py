@@ -353,14 +353,16 @@ def create_password_link(session: Session, user: User, *, purpose: str = "reset"
 
 
 def create_welcome_links(session: Session, user_ids: list[int]) -> list[str]:
-    """`create_password_link(purpose="welcome")` for many new accounts in one insert (CSV import)."""
+    """`create_password_link(purpose="welcome")` for many new accounts at once (CSV import): one
+    executemany on the table instead of an ORM object per token."""
     from sqlalchemy import insert
 
     settings = get_settings()
     now, tokens = utcnow(), [new_token() for _ in user_ids]
-    session.execute(insert(PasswordResetToken), [
-        {"token_hash": hash_token(t), "user_id": uid, "purpose": "welcome", "created_at": now,
-         "expires_at": now + timedelta(days=7)} for t, uid in zip(tokens, user_ids, strict=True)])
+    if tokens:
+        session.connection().execute(insert(PasswordResetToken.__table__), [
+            {"token_hash": hash_token(t), "user_id": uid, "purpose": "welcome", "created_at": now,
+             "expires_at": now + timedelta(days=7), "used_at": None} for t, uid in zip(tokens, user_ids, strict=True)])
     return [f"{settings.base_url.rstrip('/')}/reset-password?token={t}" for t in tokens]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
@@ -525,8 +526,11 @@ def import_rows(*, session: Session, actor: Actor, import_id: int, action: str |
 
 
 def apply_import(*, session: Session, actor: Actor, import_id: int, only_valid: bool = False,
-                 send_welcome: bool = True, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Apply a previewed import in this one transaction, after checking every row again."""
+                 send_welcome: bool = True, progress: Callable[[int, int], None] | None = None,
+                 on_committed: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Apply a previewed import in this one transaction, after checking every row again.
+    `on_committed(summary)` runs as soon as the transaction commits, before other modules' listeners of
+    the new people's events (which run after the commit, in the committing thread)."""
     require(actor, *service.HR)
     record = _get_import(session, actor, import_id)
     # Claim the import first: of two concurrent applies exactly one proceeds.
@@ -548,7 +552,7 @@ def apply_import(*, session: Session, actor: Actor, import_id: int, only_valid: 
         raise ValidationFailed("There is nothing to import: no valid row creates or changes anyone.")
     creates = [r for r in todo if r.action == "create"]
     updates = [r for r in todo if r.action == "update"]
-    # Progress units: each new row twice (inserted, then finished: manager, audit, mail), each update once.
+    # Progress units: each new row twice (inserted, then finished: audit, mail), each update once.
     total, done = 2 * len(creates) + len(updates), 0
 
     def tick(n: int) -> None:
@@ -560,10 +564,10 @@ def apply_import(*, session: Session, actor: Actor, import_id: int, only_valid: 
     with session.no_autoflush:
         departments = _create_departments(session, actor, plan)
         writer = _BulkWriter(session, actor)
-        created = _insert_rows(session, actor, creates, departments, tick)
-        ids = {**plan.id_by_email, **{email: emp["id"] for email, emp in created.items()}}
+        ids = dict(plan.id_by_email)  # email -> employee id, the new rows added as they are inserted
+        created = _insert_rows(session, actor, creates, departments, ids, tick)
         _update_rows(session, actor, updates, departments, ids, writer, tick)
-        _finish_created(session, actor, creates, created, ids, writer, send_welcome, tick)
+        _finish_created(session, actor, creates, created, writer, send_welcome, tick)
         notes = [note for manager_id in dict.fromkeys(ids[r.manager_email] for r in todo if r.manager_email)
                  if (note := service.grant_manager_role(session, actor, session.get(Employee, manager_id),
                                                         source="import"))]
@@ -576,7 +580,10 @@ def apply_import(*, session: Session, actor: Actor, import_id: int, only_valid: 
     audit.record(session, action="employees.imported", actor=actor, entity_type="employee_import",
                  entity_id=record.id, changes={**result, "filename": record.filename, "notes": len(notes)})
     live.notify(session, service._topic(actor.organization_id))
-    return import_summary(record)
+    summary = import_summary(record)
+    if on_committed is not None:
+        sa_event.listen(session, "after_commit", lambda _s: on_committed(summary), insert=True, once=True)
+    return summary
 
 
 def _create_departments(session: Session, actor: Actor, plan: ImportPlan) -> dict[str, int]:
@@ -596,8 +603,9 @@ def _create_departments(session: Session, actor: Actor, plan: ImportPlan) -> dic
 
 
 class _BulkWriter:
-    """Audit entries and welcome mails of an import, written with one multi-row INSERT per chunk (building
-    thousands of ORM objects costs far more than the database work)."""
+    """Audit entries and welcome mails of an import, written per chunk with a plain (Core) executemany on
+    the tables: building thousands of ORM objects, or the ORM's bulk path, costs far more than the
+    database work (measured in docs/performance.md)."""
 
     def __init__(self, session: Session, actor: Actor):
         self.session, self.actor, self.now = session, actor, utcnow()
@@ -620,69 +628,97 @@ class _BulkWriter:
                          "subject": subject, "body_text": text, "body_html": body_html, "kind": "welcome",
                          "status": "pending", "attempts": 0, "created_at": self.now, "next_attempt_at": self.now})
         if rows:
-            self.session.execute(insert(OutboxEmail), rows)
+            self.session.connection().execute(insert(OutboxEmail.__table__), rows)
 
     def flush(self) -> None:
         if self.audit:
-            self.session.execute(insert(AuditLog), self.audit)
+            self.session.connection().execute(insert(AuditLog.__table__), self.audit)
             self.audit = []
 
 
+def _levels(rows: list[RowPlan]) -> list[list[RowPlan]]:
+    """New rows grouped so that a manager who is also a new row comes in an earlier group than their
+    reports (the plan has refused cycles), so every manager id is known when a row is inserted."""
+    by_email = {r.email: r for r in rows}
+    level: dict[str, int] = {}
+    for row in rows:
+        chain, current = [], row
+        while current.email not in level and current.manager_email in by_email:
+            chain.append(current)
+            current = by_email[current.manager_email]
+            if len(chain) > len(rows):
+                raise ValidationFailed("The file's reporting lines form a cycle.")
+        depth = level.setdefault(current.email, 0)
+        for r in reversed(chain):
+            depth += 1
+            level[r.email] = depth
+    groups: dict[int, list[RowPlan]] = {}
+    for row in rows:
+        groups.setdefault(level[row.email], []).append(row)
+    return [groups[d] for d in sorted(groups)]
+
+
 def _insert_rows(session: Session, actor: Actor, rows: list[RowPlan], departments: dict[str, int],
-                 tick: Callable[[int], None]) -> dict[str, dict[str, Any]]:
-    """Accounts and employee records of the new rows: multi-row INSERT ... RETURNING per chunk. Managers
-    are linked afterwards (a manager may be a later row of the file). Returns email -> inserted values."""
+                 ids: dict[str, int], tick: Callable[[int], None]) -> dict[str, dict[str, Any]]:
+    """Accounts and employee records of the new rows: a Core executemany per chunk (managers first), then
+    one indexed SELECT for the chunk's new ids (long INSERT ... RETURNING batches cost more to send).
+    Emails are stored lower-case (the plan normalized them). Adds the new ids to `ids` and returns
+    email -> inserted values."""
     in_file = {r.values["employee_code"] for r in rows if r.values.get("employee_code")}
     codes = iter(service.next_employee_codes(session, actor.organization_id,
                                              sum(1 for r in rows if not r.values.get("employee_code")),
                                              also_used=in_file))
     created: dict[str, dict[str, Any]] = {}
     now, org = utcnow(), actor.organization_id
-    for chunk in _chunks(rows):
-        user_ids = session.execute(
-            insert(User).returning(User.id, sort_by_parameter_order=True),
-            [{"organization_id": org, "email": r.email, "password_hash": None, "role": r.role or Role.employee,
-              "is_active": True, "failed_login_count": 0, "token_version": 1, "created_at": now} for r in chunk],
-        ).scalars().all()
-        values = []
-        for r, user_id in zip(chunk, user_ids, strict=True):
-            v = r.values
-            values.append({
-                "organization_id": org, "company_id": v["company_id"], "user_id": user_id, "manager_id": None,
-                "department_id": departments[r.new_department.lower()] if r.new_department else v.get("department_id"),
-                "employee_code": v.get("employee_code") or next(codes), "first_name": v["first_name"],
-                "last_name": v["last_name"], "email": r.email, "phone": v.get("phone"),
-                "designation": v.get("designation"),
-                "employment_type": v.get("employment_type", EmploymentType.full_time),
-                "status": EmployeeStatus.active, "date_of_joining": v.get("date_of_joining"),
-                "date_of_birth": v.get("date_of_birth"), "address_line1": v.get("address_line1"),
-                "address_line2": v.get("address_line2"), "city": v.get("city"), "postal_code": v.get("postal_code"),
-                "country": v.get("country"), "created_at": now, "updated_at": now,
-            })
-        employee_ids = session.execute(insert(Employee).returning(Employee.id, sort_by_parameter_order=True),
-                                       values).scalars().all()
-        for r, row, employee_id in zip(chunk, values, employee_ids, strict=True):
-            created[r.email] = {**row, "id": employee_id, "role": r.role or Role.employee}
-        tick(len(chunk))
+    conn, users, employees = session.connection(), User.__table__, Employee.__table__
+    for group in _levels(rows):
+        for chunk in _chunks(group):
+            emails = [r.email for r in chunk]
+            conn.execute(insert(users), [
+                {"organization_id": org, "email": r.email, "password_hash": None, "role": r.role or Role.employee,
+                 "is_active": True, "failed_login_count": 0, "token_version": 1, "created_at": now}
+                for r in chunk])
+            # lower(email): answered by the unique indexes on lower(email)
+            user_ids = dict(conn.execute(select(users.c.email, users.c.id)
+                                         .where(func.lower(users.c.email).in_(emails))).all())
+            values = []
+            for r in chunk:
+                v = r.values
+                values.append({
+                    "organization_id": org, "company_id": v["company_id"], "user_id": user_ids[r.email],
+                    "manager_id": ids[r.manager_email] if r.manager_email else None,
+                    "department_id": departments[r.new_department.lower()] if r.new_department
+                    else v.get("department_id"),
+                    "employee_code": v.get("employee_code") or next(codes), "first_name": v["first_name"],
+                    "last_name": v["last_name"], "email": r.email, "phone": v.get("phone"),
+                    "designation": v.get("designation"),
+                    "employment_type": v.get("employment_type", EmploymentType.full_time),
+                    "status": EmployeeStatus.active, "date_of_joining": v.get("date_of_joining"),
+                    "date_of_birth": v.get("date_of_birth"), "address_line1": v.get("address_line1"),
+                    "address_line2": v.get("address_line2"), "city": v.get("city"),
+                    "postal_code": v.get("postal_code"), "country": v.get("country"), "created_at": now,
+                    "updated_at": now,
+                })
+            conn.execute(insert(employees), values)
+            employee_ids = dict(conn.execute(select(employees.c.email, employees.c.id).where(
+                employees.c.organization_id == org, func.lower(employees.c.email).in_(emails))).all())
+            for r, row in zip(chunk, values, strict=True):
+                ids[r.email] = employee_ids[r.email]
+                created[r.email] = {**row, "id": ids[r.email], "role": r.role or Role.employee}
+            tick(len(chunk))
     return created
 
 
 def _finish_created(session: Session, actor: Actor, rows: list[RowPlan], created: dict[str, dict[str, Any]],
-                    ids: dict[str, int], writer: _BulkWriter, send_welcome: bool, tick: Callable[[int], None]) -> None:
-    """Managers of the new rows (now that every row has an id), their audit entries, welcome mails, events."""
+                    writer: _BulkWriter, send_welcome: bool, tick: Callable[[int], None]) -> None:
+    """Audit entries, welcome mails and events of the new rows."""
     org = session.get(Organization, actor.organization_id)
     org_name = org.name if org else "HR Portal"
     for chunk in _chunks(rows):
         people = [created[r.email] for r in chunk]
-        links = [{"id": p["id"], "manager_id": ids[r.manager_email]} for r, p in zip(chunk, people, strict=True)
-                 if r.manager_email]
-        if links:
-            session.execute(update(Employee), links)  # bulk UPDATE by primary key
-        managers = {link["id"]: link["manager_id"] for link in links}
         for p in people:
             snapshot = {k: service._jsonable(p.get(k)) for k in service.FIELD_LABELS if p.get(k) is not None}
-            snapshot.update(manager_id=managers.get(p["id"]), role=service._jsonable(p["role"]), source="import")
-            writer.record("employee.created", p["id"], {k: v for k, v in snapshot.items() if v is not None})
+            writer.record("employee.created", p["id"], {**snapshot, "source": "import"})
             events.publish(session, events.EMPLOYEE_CREATED, organization_id=actor.organization_id,
                            actor_user_id=actor.user_id, employee_id=p["id"], user_id=p["user_id"], source="import")
         if send_welcome:

@@ -352,6 +352,15 @@ def get_employee(*, session: Session, actor: Actor, employee_id: int) -> Employe
     return employee_detail(session, actor, emp)
 
 
+def viewer_timezone(session: Session, actor: Actor) -> str:
+    """Times on screen use the time zone of the viewer's company (the organization's first as a fallback)."""
+    company_id = session.exec(select(Employee.company_id).where(Employee.id == actor.employee_id)).first() \
+        if actor.employee_id else None
+    q = select(Company.timezone).where(Company.organization_id == actor.organization_id)
+    tz = session.exec(q.where(Company.id == company_id) if company_id else q.order_by(Company.id)).first()
+    return tz or "UTC"
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

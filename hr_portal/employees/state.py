@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pydantic
 import reflex as rx
 from pydantic.alias_generators import to_camel
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from hr_portal.auth.models import Role
 from hr_portal.core.authz import Actor
@@ -28,13 +28,11 @@ from hr_portal.core.live import org_topic
 from hr_portal.employees import import_export, service
 from hr_portal.employees.models import (
     DepartmentInput,
-    Employee,
     EmployeeCreate,
     EmployeeQuery,
     EmployeeUpdate,
 )
 from hr_portal.org import service as org_service
-from hr_portal.org.models import Company
 from hr_portal.ui.live import live_loop
 from hr_portal.ui.session import ROLE_LABELS, SessionState, run_service
 
@@ -507,15 +505,6 @@ def _when(value: datetime, tz: str) -> str:
     return local.strftime("%d %b %Y, %H:%M").lstrip("0")
 
 
-def viewer_timezone(session: Session, actor: Actor) -> str:
-    """Times on screen use the time zone of the viewer's company."""
-    company_id = session.exec(select(Employee.company_id).where(Employee.id == actor.employee_id)).first() \
-        if actor.employee_id else None
-    q = select(Company.timezone).where(Company.organization_id == actor.organization_id)
-    tz = session.exec(q.where(Company.id == company_id) if company_id else q.order_by(Company.id)).first()
-    return tz or "UTC"
-
-
 class ProfileState(SessionState):
     """One person's profile: header, details tabs, reporting line, change history, deactivate/reactivate."""
 
@@ -552,7 +541,7 @@ class ProfileState(SessionState):
             own = actor.employee_id == eid
             history = service.employee_history(session=session, actor=actor, employee_id=eid) \
                 if actor.is_hr or own else []
-            return detail, line, history, viewer_timezone(session, actor)
+            return detail, line, history, service.viewer_timezone(session, actor)
 
         try:
             detail, line, history, tz = await run_service(work)
@@ -984,19 +973,30 @@ class OrgChartState(SessionState):
 
 
 class _Progress:
-    """Thread-safe progress of a running import (written by the worker thread, read by the page)."""
+    """Thread-safe progress of a running import (written by the worker thread, read by the page), and
+    its summary once committed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.done, self.total = 0, 0
+        self.committed: dict[str, Any] | None = None
 
     def __call__(self, done: int, total: int) -> None:
         with self._lock:
             self.done, self.total = done, total
 
-    def read(self) -> tuple[int, int]:
+    def commit(self, summary: dict[str, Any]) -> None:
         with self._lock:
-            return self.done, self.total
+            self.committed = summary
+
+    def read(self) -> tuple[int, int, dict[str, Any] | None]:
+        with self._lock:
+            return self.done, self.total, self.committed
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("after an import committed, finishing failed", exc_info=task.exception())
 
 
 TEMPLATE = ("employeeCode,firstName,lastName,email,phone,designation,department,managerEmail,company,"
@@ -1136,6 +1136,7 @@ class ImportState(SessionState):
                 denied = self._denied(exc)
             else:
                 import_id, only_valid, welcome = self._import_id or 0, self.only_valid, self.send_welcome
+                rows = int(self.summary.get("create", 0) or 0) + int(self.summary.get("update", 0) or 0)
                 self.busy, self.step, self.progress, self.error = True, "applying", 0, ""
                 self.progress_label = "Starting…"
         if denied is not None:
@@ -1143,16 +1144,22 @@ class ImportState(SessionState):
             return
         progress = _Progress()
         task = asyncio.create_task(run_service(import_export.apply_import, actor=actor, import_id=import_id,
-                                               only_valid=only_valid, send_welcome=welcome, progress=progress))
+                                               only_valid=only_valid, send_welcome=welcome, progress=progress,
+                                               on_committed=progress.commit))
+        # Done once committed: other modules' listeners of the new people's events (leave balances,
+        # notifications) then run on in the worker thread; the page does not wait for them.
         while not task.done():
             await asyncio.wait({task}, timeout=0.3)
-            done, total = progress.read()
+            done, total, committed = progress.read()
+            if committed is not None:
+                task.add_done_callback(_log_failure)
+                break
             if total:
                 async with self:
                     self.progress = min(99, int(done * 100 / total))
-                    self.progress_label = f"{self.progress}% · writing {total:,} changes"
+                    self.progress_label = (f"{self.progress}% of {rows:,} rows" if done < total else "Saving…")
         try:
-            summary = task.result()
+            summary = progress.read()[2] or task.result()
         except Exception as exc:  # the transaction rolled back: nothing was written
             if not isinstance(exc, AppError):
                 log.exception("employee import %s failed", import_id)

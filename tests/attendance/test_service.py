@@ -555,3 +555,32 @@ def test_punch_checks_in_and_returns_the_card_in_one_transaction(db, people):
     assert card["state"] == "out" and card["worked_label"] == "30 min"
     with pytest.raises(ValidationFailed):
         service.punch(session=db, actor=a, action="sideways")
+
+
+def test_domain_events_carry_the_documented_payloads(db, people):
+    from hr_portal.core import events
+
+    seen: list[tuple[str, dict]] = []
+    listener = lambda name, payload: seen.append((name, payload))  # noqa: E731
+    for name in (events.CHECKED_IN, events.CHECKED_OUT, events.CORRECTION_REQUESTED, events.CORRECTION_DECIDED):
+        events.subscribe(name, listener)
+    try:
+        a = actor_of(db, people["employee"])
+        service.check_in(session=db, actor=a, now=local(UTC_TZ, 2026, 11, 2, 9, 0))
+        service.check_out(session=db, actor=a, now=local(UTC_TZ, 2026, 11, 2, 17, 0))
+        c = _request(db, people["employee"], day=date(2026, 11, 3))
+        service.decide_correction(session=db, actor=actor_of(db, people["manager"]), correction_id=c.id,
+                                  approve=False, comment="No")
+        db.commit()
+    finally:
+        for name in (events.CHECKED_IN, events.CHECKED_OUT, events.CORRECTION_REQUESTED, events.CORRECTION_DECIDED):
+            events.unsubscribe(name, listener)
+    by_name = {n: p for n, p in seen}
+    emp = people["employee"]
+    assert by_name[events.CHECKED_IN]["employee_id"] == emp.employee_id
+    assert by_name[events.CHECKED_OUT]["user_id"] == emp.user_id and by_name[events.CHECKED_OUT]["attendance_id"]
+    requested = by_name[events.CORRECTION_REQUESTED]
+    assert requested["approver_user_ids"] == [people["manager"].user_id]
+    assert requested["requester_user_id"] == emp.user_id and requested["actor_user_id"] == emp.user_id
+    decided = by_name[events.CORRECTION_DECIDED]
+    assert (decided["status"], decided["comment"], decided["requester_user_id"]) == ("rejected", "No", emp.user_id)

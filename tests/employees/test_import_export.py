@@ -82,8 +82,10 @@ def test_apply_with_errors_writes_nothing_unless_only_valid_rows_are_chosen(run,
     hr = actor_of(tree["hr_manager"])
     summary = preview(run, tree["hr_manager"], bad_file(tree))
     before = count(Employee)
+    committed: list[dict] = []
     with pytest.raises(ValidationFailed, match="6 row"):
-        run(ie.apply_import, actor=hr, import_id=summary["id"])
+        run(ie.apply_import, actor=hr, import_id=summary["id"], on_committed=committed.append)
+    assert committed == []
     assert count(Employee) == before and count(Department, Department.name == "Research") == 0
 
     seen: list[tuple[int, int]] = []
@@ -108,7 +110,9 @@ def test_apply_with_errors_writes_nothing_unless_only_valid_rows_are_chosen(run,
 def test_an_import_is_applied_once(run, tree):
     hr = actor_of(tree["admin"])
     summary = preview(run, tree["admin"], HEADER + "Zoe,Zed,zoe@example.com,,,,,,\n")
-    run(ie.apply_import, actor=hr, import_id=summary["id"], send_welcome=False)
+    committed: list[dict] = []
+    run(ie.apply_import, actor=hr, import_id=summary["id"], send_welcome=False, on_committed=committed.append)
+    assert [c["result"]["created"] for c in committed] == [1]  # told once, after the commit
     with pytest.raises(Conflict, match="already been applied"):
         run(ie.apply_import, actor=hr, import_id=summary["id"])
     assert count(Employee, Employee.email == "zoe@example.com") == 1
@@ -301,3 +305,14 @@ def test_two_applies_of_one_import_at_once_write_it_exactly_once(run, tree):
         t.join(60)
     assert outcomes.count("ok") == 1, outcomes
     assert count(Employee, Employee.last_name == "Race") == 20
+
+
+def test_new_rows_may_report_to_rows_further_down_the_file(run, tree):
+    text = HEADER + ("Cid,Three,cid@example.com,,,bea@example.com,,,\n"
+                     "Bea,Two,bea@example.com,,,abe@example.com,,,\n"
+                     f"Abe,One,abe@example.com,,,{tree['admin'].email},,,\n")
+    summary = preview(run, tree["admin"], text)
+    assert summary["create"] == 3 and summary["error"] == 0
+    run(ie.apply_import, actor=actor_of(tree["admin"]), import_id=summary["id"], send_welcome=False)
+    abe, bea, cid = (employee_by_email(f"{n}@example.com") for n in ("abe", "bea", "cid"))
+    assert (abe.manager_id, bea.manager_id, cid.manager_id) == (tree["admin"].employee_id, abe.id, bea.id)
