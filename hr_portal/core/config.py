@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Run scheduled jobs in this process (every process may; each occurrence runs once in total).
     scheduler_enabled: bool = True
 
+    # Uploaded files (profile photos, leave attachments), stored in the database: largest accepted size.
+    upload_max_bytes: int = 5 * 1024 * 1024
+
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value):

@@ -32,6 +32,9 @@ def _limit_for(path: str, method: str) -> tuple[str, int] | None:
     attempts have their own, stricter per-IP limits in the auth service (they apply to the UI too)."""
     if not path.startswith(API_PREFIX) or path == f"{API_PREFIX}/health":
         return None
+    if method == "GET" and path.startswith(f"{API_PREFIX}/files/"):
+        # Pages load photos as <img> requests (a directory page shows 25): their own, looser bucket.
+        return "files", get_settings().rate_limit_per_minute * 10
     return "api", get_settings().rate_limit_per_minute
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, File, Path, Query, UploadFile, status
 
+from hr_portal.core import files
 from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
 from hr_portal.employees import service
 from hr_portal.employees.models import (
@@ -74,3 +75,19 @@ def delete_employee(
     result = service.deactivate_employee(session=session, actor=actor, employee_id=employee_id,
                                          move_reports_to_manager=move_reports)
     return ok(result.employee.dump(), _message("Employee deactivated.", result.notes))
+
+
+@router.put("/{employee_id}/photo")
+def set_photo(employee_id: EmployeeId, actor: CurrentActor, session: SessionDep,
+              file: Annotated[UploadFile, File(description="PNG, JPEG or WebP, at most HR_UPLOAD_MAX_BYTES")]) -> dict:
+    """Upload or replace a profile photo (multipart field `file`): your own, or anyone's for admin and
+    hr_manager. The type is checked by content: 415 for anything but PNG/JPEG/WebP, 413 when too large."""
+    data = file.file.read(files.max_bytes() + 1)
+    url = service.set_photo(session=session, actor=actor, employee_id=employee_id, filename=file.filename, data=data)
+    return ok({"photoUrl": url}, "Photo saved.")
+
+
+@router.delete("/{employee_id}/photo")
+def remove_photo(employee_id: EmployeeId, actor: CurrentActor, session: SessionDep) -> dict:
+    service.remove_photo(session=session, actor=actor, employee_id=employee_id)
+    return ok({"photoUrl": None}, "Photo removed.")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field as PField
 from pydantic import ValidationInfo, field_validator
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from hr_portal.auth.models import Role
@@ -75,6 +75,8 @@ class Employee(SQLModel, table=True):
     city: str | None = Field(default=None, max_length=100)
     postal_code: str | None = Field(default=None, max_length=20)
     country: str | None = Field(default=None, max_length=60)
+    # Profile photo (core/files.py StoredFile id); visible to everyone in the organization.
+    photo_file_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
     created_at: datetime = ts_field()
     updated_at: datetime = ts_field()
 
@@ -207,6 +209,8 @@ class EmployeePublic(CamelModel):
     date_of_joining: date | None
     created_at: datetime
     updated_at: datetime
+    # Addition: the profile photo's URL (GET with the same credentials), None without a photo.
+    photo_url: str | None = None
 
 
 class EmployeeDetail(EmployeePublic):

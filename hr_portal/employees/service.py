@@ -23,7 +23,7 @@ from sqlmodel import Session, func, select
 
 from hr_portal.auth import service as auth_service
 from hr_portal.auth.models import Role, User
-from hr_portal.core import audit, events, live, mail
+from hr_portal.core import audit, events, files, live, mail
 from hr_portal.core.audit import AuditLog
 from hr_portal.core.authz import Actor, require
 from hr_portal.core.db import utcnow
@@ -325,6 +325,7 @@ def _public(emp: Employee, department_name: str | None, manager_name: str | None
         department_name=department_name, manager_id=emp.manager_id, manager_name=manager_name,
         company_id=emp.company_id, employment_type=emp.employment_type, status=emp.status,
         date_of_joining=emp.date_of_joining, created_at=emp.created_at, updated_at=emp.updated_at,
+        photo_url=files.url(emp.photo_file_id),
     )
 
 
@@ -1052,3 +1053,56 @@ def org_chart_path(*, session: Session, actor: Actor, employee_id: int) -> list[
             break
         path.insert(0, manager.id)
     return path
+
+
+# ---------------------------------------------------------------- profile photo
+
+
+def _photo_target(session: Session, actor: Actor, employee_id: Any) -> Employee:
+    """A person may change their own photo; HR (admin, hr_manager) anyone's in the organization."""
+    require(actor)
+    try:
+        employee_id = int(employee_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound("Employee not found.") from exc
+    emp = _org_employee(session, actor, employee_id)
+    if not actor.is_hr and actor.employee_id != emp.id:
+        get_in_scope(session, actor, emp.id)  # out of scope: 404, as for any record the actor cannot see
+        raise Forbidden("You can change only your own photo.")
+    return emp
+
+
+def set_photo(*, session: Session, actor: Actor, employee_id: Any, filename: str | None, data: bytes) -> str:
+    """Upload or replace a profile photo (PNG, JPEG or WebP, checked by content). Returns its URL."""
+    emp = _photo_target(session, actor, employee_id)
+    meta = files.store(session, organization_id=emp.organization_id, purpose=files.FilePurpose.photo, data=data,
+                       filename=filename, uploaded_by_user_id=actor.user_id, linked=True)
+    old = emp.photo_file_id
+    emp.photo_file_id = meta.id
+    emp.updated_at = utcnow()
+    session.add(emp)
+    session.flush()
+    files.delete(session, old)
+    audit.record(session, action="employee.photo_changed", actor=actor, entity_type="employee", entity_id=emp.id,
+                 changes={"photo": ["replaced" if old else "none", "uploaded"]})
+    live.notify(session, _topic(emp.organization_id))
+    return files.url(meta.id) or ""
+
+
+def remove_photo(*, session: Session, actor: Actor, employee_id: Any) -> None:
+    emp = _photo_target(session, actor, employee_id)
+    if not emp.photo_file_id:
+        return
+    old, emp.photo_file_id = emp.photo_file_id, None
+    emp.updated_at = utcnow()
+    session.add(emp)
+    session.flush()
+    files.delete(session, old)
+    audit.record(session, action="employee.photo_removed", actor=actor, entity_type="employee", entity_id=emp.id)
+    live.notify(session, _topic(emp.organization_id))
+
+
+def photo_readable(session: Session, actor: Actor, meta: files.StoredFile) -> bool:
+    """Profile photos are seen by everyone signed in to the same organization (directory, org chart, queues)."""
+    require(actor)
+    return meta.purpose == files.FilePurpose.photo and meta.organization_id == actor.organization_id

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 from pydantic import Field
 
+from hr_portal.core import files
 from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
 from hr_portal.core.schemas import CamelModel
 from hr_portal.leave import service
@@ -26,6 +27,8 @@ class ApplyBody(CamelModel):
     half_day_start: bool = False
     half_day_end: bool = False
     reason: str = Field(default="", max_length=2000)
+    # Addition: a supporting document uploaded first with POST /leave/attachments.
+    attachment_id: str | None = Field(default=None, max_length=40)
 
 
 class DecideBody(CamelModel):
@@ -47,12 +50,23 @@ def leave_balance(session: SessionDep, actor: CurrentActor,
         "leave_type_id", "leave_type_name", "entitled", "taken", "pending", "available"}) for r in rows])
 
 
+@router.post("/attachments", status_code=status.HTTP_201_CREATED)
+def upload_attachment(session: SessionDep, actor: CurrentActor,
+                      file: Annotated[UploadFile, File(description="PDF, PNG or JPEG, at most HR_UPLOAD_MAX_BYTES")]
+                      ) -> dict:
+    """Upload a supporting document (multipart field `file`), then send its `id` as `attachmentId` with
+    `POST /leave`. Checked by content: 415 for anything but PDF/PNG/JPEG, 413 when too large."""
+    data = file.file.read(files.max_bytes() + 1)
+    return ok(service.upload_attachment(session=session, actor=actor, filename=file.filename, data=data),
+              "Attachment uploaded")
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def apply_leave(body: ApplyBody, session: SessionDep, actor: CurrentActor) -> dict:
     leave = service.apply_leave(session=session, actor=actor, leave_type_id=body.leave_type_id,
                                 start_date=body.start_date, end_date=body.end_date,
                                 half_day_start=body.half_day or body.half_day_start, half_day_end=body.half_day_end,
-                                reason=body.reason)
+                                reason=body.reason, attachment_id=body.attachment_id)
     return ok(leave.dump(), "Leave requested")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, Float, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Float, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from hr_portal.core.models import enum_type, ts_field
@@ -54,6 +54,8 @@ class LeaveType(SQLModel, table=True):
     max_consecutive_days: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     min_notice_days: int = 0
     reason_required_above_days: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # A supporting document (PDF or image, e.g. a medical certificate) is required above this many days.
+    attachment_required_above_days: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     # The "sandwich" rule: weekends and holidays between the first and last working day count as leave.
     count_non_working_days: bool = False
     allow_negative: bool = False
@@ -96,6 +98,7 @@ class LeaveRequest(SQLModel, table=True):
     __table_args__ = (
         Index("ix_leave_req_org_status", "organization_id", "status"),
         Index("ix_leave_req_emp_dates", "employee_id", "start_date", "end_date"),
+        Index("ix_leave_req_attachment", "attachment_file_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -108,6 +111,8 @@ class LeaveRequest(SQLModel, table=True):
     half_day_end: bool = False
     days: float = Field(sa_column=Column(Float, nullable=False))
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # A supporting document (core/files.py StoredFile id); readable by whoever may see the request.
+    attachment_file_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
     status: LeaveStatus = Field(default=LeaveStatus.pending, sa_type=enum_type(LeaveStatus))
     # 1 = reporting manager, 2 = HR; steps_required is 2 when the type asks for HR above N days.
     step: int = 1
@@ -176,6 +181,7 @@ class LeaveTypeDetail(LeaveTypePublic):
     max_consecutive_days: float | None
     min_notice_days: int
     reason_required_above_days: float | None
+    attachment_required_above_days: float | None = None
     count_non_working_days: bool
     allow_negative: bool
     hr_approval_above_days: float | None
@@ -195,6 +201,7 @@ class LeaveTypeInput(CamelModel):
     max_consecutive_days: float | None = None
     min_notice_days: int | None = None
     reason_required_above_days: float | None = None
+    attachment_required_above_days: float | None = None
     count_non_working_days: bool | None = None
     allow_negative: bool | None = None
     hr_approval_above_days: float | None = None
@@ -223,6 +230,9 @@ class LeavePublic(CamelModel):
     approver_comment: str | None
     decided_at: str | None
     created_at: str | None
+    # Additions: the supporting document, when there is one (GET it with the same bearer token).
+    attachment_url: str | None = None
+    attachment_name: str | None = None
 
 
 class BalancePublic(CamelModel):

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role, User
-from hr_portal.core import audit, events, live
+from hr_portal.core import audit, events, files, live
 from hr_portal.core.authz import Actor, require
 from hr_portal.core.db import session_scope, utcnow
 from hr_portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -192,6 +192,7 @@ def _type_detail(t: LeaveType) -> LeaveTypeDetail:
         prorate_on_joining=t.prorate_on_joining, carry_forward_cap=r2(t.carry_forward_cap),
         carry_forward_expiry_months=t.carry_forward_expiry_months, max_consecutive_days=t.max_consecutive_days,
         min_notice_days=t.min_notice_days, reason_required_above_days=t.reason_required_above_days,
+        attachment_required_above_days=t.attachment_required_above_days,
         count_non_working_days=t.count_non_working_days, allow_negative=t.allow_negative,
         hr_approval_above_days=t.hr_approval_above_days, color=t.color, archived=t.archived)
 
@@ -300,6 +301,10 @@ def _apply_type(t: LeaveType, data: LeaveTypeInput, *, creating: bool) -> dict:
     if "reason_required_above_days" in fields:
         put("reason_required_above_days", _check_number("reasonRequiredAboveDays", data.reason_required_above_days,
                                                         half=True, label="Reason required above"))
+    if "attachment_required_above_days" in fields:
+        put("attachment_required_above_days", _check_number(
+            "attachmentRequiredAboveDays", data.attachment_required_above_days, half=True,
+            label="Attachment required above"))
     if "hr_approval_above_days" in fields:
         put("hr_approval_above_days", _check_number("hrApprovalAboveDays", data.hr_approval_above_days, half=True,
                                                     label="HR approval above"))
@@ -868,7 +873,8 @@ def to_public(session: Session, requests: list[LeaveRequest]) -> list[LeavePubli
         half_day_end=r.half_day_end, reason=r.reason, status=r.status.value, step=r.step,
         steps_required=r.steps_required, approver_id=r.approver_employee_id,
         approver_name=names.get(r.approver_employee_id) if r.approver_employee_id else None,
-        approver_comment=r.approver_comment, decided_at=to_iso(r.decided_at), created_at=to_iso(r.created_at))
+        approver_comment=r.approver_comment, decided_at=to_iso(r.decided_at), created_at=to_iso(r.created_at),
+        attachment_url=files.url(r.attachment_file_id), attachment_name=attachment_names.get(r.attachment_file_id))
         for r in requests]
 
 
@@ -892,6 +898,9 @@ class Quote:
     available_after: float
     excluded: list[str]
     steps_required: int
+    file_ids = [r.attachment_file_id for r in requests if r.attachment_file_id]
+    attachment_names = dict(session.exec(select(files.StoredFile.id, files.StoredFile.original_name).where(
+        files.StoredFile.id.in_(file_ids))).all()) if file_ids else {}
     problems: list[dict[str, str]]
 
     def as_dict(self) -> dict[str, Any]:
@@ -901,7 +910,8 @@ class Quote:
 
 
 def _quote(session: Session, emp: Employee, t: LeaveType, start: date, end: date, half_start: bool, half_end: bool,
-           *, today: date, reason: str = "", ignore_request_id: int | None = None) -> Quote:
+           *, today: date, reason: str = "", ignore_request_id: int | None = None, has_attachment: bool = False
+           ) -> Quote:
     company = _company_of(session, emp)
     problems: list[dict[str, str]] = []
 
@@ -968,7 +978,7 @@ def _quote(session: Session, emp: Employee, t: LeaveType, start: date, end: date
 
 def quote(*, session: Session, actor: Actor, leave_type_id: int, start_date: Any, end_date: Any,
           half_day_start: bool = False, half_day_end: bool = False, reason: str = "",
-          now: dt.datetime | None = None) -> dict[str, Any]:
+          has_attachment: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
     """What a request would cost and leave, with every rule it breaks (nothing is written)."""
     require(actor)
     emp = _target_employee(session, actor, None)
@@ -976,8 +986,13 @@ def quote(*, session: Session, actor: Actor, leave_type_id: int, start_date: Any
     start = _parse_date(start_date, "startDate", "Start date")
     end = _parse_date(end_date, "endDate", "End date")
     today = company_today(_company_of(session, emp), now)
-    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason)
+    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason,
+               has_attachment=attachment is not None)
     result = q.as_dict()
+    if t.attachment_required_above_days is not None and days > t.attachment_required_above_days \
+            and not has_attachment:
+        problem("attachment", f"Attach a supporting document (PDF, PNG or JPEG) for {t.name} leave of more than "
+                              f"{fmt_days(t.attachment_required_above_days)}; this request is {fmt_days(days)}.")
     result["overlaps"] = [f"{fmt_date(r.start_date)} – {fmt_date(r.end_date)} ({r.status.value})"
                           for r in _overlapping(session, emp.id, start, end)] if end >= start else []
     return result
@@ -1000,8 +1015,9 @@ def _lock_employee(session: Session, employee_id: int) -> Employee:
 
 def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_date: Any, end_date: Any,
                 half_day_start: bool = False, half_day_end: bool = False, reason: str = "",
-                now: dt.datetime | None = None) -> LeavePublic:
-    """An employee applies for leave for themselves."""
+                attachment_id: str | None = None, now: dt.datetime | None = None) -> LeavePublic:
+    """An employee applies for leave for themselves, optionally with a supporting document uploaded before
+    (`upload_attachment`); the type may require one above N days."""
     require(actor)
     if actor.employee_id is None:
         raise Forbidden("Only people with an employee record can apply for leave.")
@@ -1021,7 +1037,8 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
     if emp.organization_id != actor.organization_id or emp.status != EmployeeStatus.active:
         raise Forbidden("Only active employees can apply for leave.")
     today = company_today(_company_of(session, emp), now)
-    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason)
+    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason,
+               has_attachment=bool(has_attachment))
     if q.problems and q.problems[0]["field"] == "endDate" and end < start:
         raise ValidationFailed(q.problems[0]["message"], details=q.problems)
     overlaps = _overlapping(session, emp.id, start, end)
@@ -1036,7 +1053,8 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
         organization_id=actor.organization_id, employee_id=emp.id, leave_type_id=t.id, start_date=start,
         end_date=end, half_day_start=bool(half_day_start) or (start == end and bool(half_day_end)),
         half_day_end=bool(half_day_end) and start != end, days=q.days, reason=reason,
-        steps_required=q.steps_required, requester_user_id=actor.user_id)
+        steps_required=q.steps_required, requester_user_id=actor.user_id,
+        attachment_file_id=attachment.id if attachment else None)
     session.add(request)
     session.flush()
     audit.record(session, action="leave.applied", actor=actor, entity_type="leave_request", entity_id=request.id,
@@ -1051,6 +1069,7 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
 def get_request(*, session: Session, actor: Actor, leave_id: int) -> LeavePublic:
     require(actor)
     return to_public(session, [_get_scoped(session, actor, leave_id)])[0]
+    attachment = _own_unlinked_attachment(session, actor, attachment_id) if attachment_id else None
 
 
 def _get_scoped(session: Session, actor: Actor, leave_id: Any, *, today: date | None = None) -> LeaveRequest:
@@ -1069,6 +1088,9 @@ def _get_scoped(session: Session, actor: Actor, leave_id: Any, *, today: date | 
 def _delegated_condition(actor: Actor, today: date | None = None):
     """Requests of the reports of approvers who delegated to the actor (active today)."""
     if actor.employee_id is None:
+    if attachment is not None:
+        attachment.linked = True
+        session.add(attachment)
         return LeaveRequest.id == -1
     today = today or utcnow().date()
     delegators = select(LeaveDelegation.approver_employee_id).where(
@@ -1079,6 +1101,49 @@ def _delegated_condition(actor: Actor, today: date | None = None):
 
 
 def list_requests(*, session: Session, actor: Actor, status: str | None = None, employee_id: int | None = None,
+# ---------------------------------------------------------------- attachments
+
+
+def upload_attachment(*, session: Session, actor: Actor, filename: str | None, data: bytes) -> dict[str, Any]:
+    """Store a supporting document for a leave request the actor is about to send (type and size checked by
+    content). It stays private to the uploader until `apply_leave` links it to their request."""
+    require(actor)
+    if actor.employee_id is None:
+        raise Forbidden("Only people with an employee record can apply for leave.")
+    meta = files.store(session, organization_id=actor.organization_id, purpose=files.FilePurpose.leave_attachment,
+                       data=data, filename=filename, uploaded_by_user_id=actor.user_id)
+    return {"id": meta.id, "name": meta.original_name, "contentType": meta.content_type, "size": meta.size,
+            "url": files.url(meta.id)}
+
+
+def _own_unlinked_attachment(session: Session, actor: Actor, attachment_id: Any) -> files.StoredFile:
+    meta = files.get_meta(session, str(attachment_id), actor.organization_id)
+    if meta is None or meta.purpose != files.FilePurpose.leave_attachment or meta.uploaded_by_user_id != actor.user_id:
+        raise ValidationFailed.field("attachmentId", "The attachment was not found: upload it again.")
+    if meta.linked:
+        raise ValidationFailed.field("attachmentId", "This attachment already belongs to another request: "
+                                                     "upload it again.")
+    return meta
+
+
+def attachment_readable(session: Session, actor: Actor, meta: files.StoredFile) -> bool:
+    """May the actor open this leave attachment? The requester, whoever may see the request (their manager
+    chain, a delegate of their manager while the delegation runs, HR and admins), nobody of another
+    organization. An attachment not yet sent with a request: only its uploader."""
+    require(actor)
+    if meta.organization_id != actor.organization_id or meta.purpose != files.FilePurpose.leave_attachment:
+        return False
+    req_id = session.exec(select(LeaveRequest.id).where(LeaveRequest.organization_id == actor.organization_id,
+                                                        LeaveRequest.attachment_file_id == meta.id)).first()
+    if req_id is None:
+        return not meta.linked and meta.uploaded_by_user_id == actor.user_id
+    try:
+        _get_scoped(session, actor, req_id)
+    except NotFound:
+        return False
+    return True
+
+
                   leave_type_id: int | None = None, start_date: date | None = None, end_date: date | None = None,
                   offset: int = 0, limit: int = 20) -> tuple[list[LeavePublic], int]:
     require(actor)

@@ -54,7 +54,7 @@ def test_list_returns_the_paginated_envelope_with_contract_fields(client, tree, 
     assert body["pagination"] == {"page": 2, "limit": 3, "total": 7, "totalPages": 3}
     assert len(body["data"]) == 3
     assert set(body["data"][0]) >= EMPLOYEE_FIELDS
-    assert set(body["data"][0]) - EMPLOYEE_FIELDS <= {"managerName"}
+    assert set(body["data"][0]) - EMPLOYEE_FIELDS <= {"managerName", "photoUrl"}
 
 
 @pytest.mark.parametrize("role, expected", [

@@ -1,0 +1,1 @@
+"""Serving uploaded files to those allowed to see them (storage and checks: core/files.py)."""
