@@ -866,6 +866,9 @@ def to_public(session: Session, requests: list[LeaveRequest]) -> list[LeavePubli
                             {r.approver_employee_id for r in requests if r.approver_employee_id})
     type_names = {t.id: t.name for t in session.exec(select(LeaveType).where(
         LeaveType.id.in_(list({r.leave_type_id for r in requests} or {0})))).all()}
+    file_ids = [r.attachment_file_id for r in requests if r.attachment_file_id]
+    attachment_names = dict(session.exec(select(files.StoredFile.id, files.StoredFile.original_name).where(
+        files.StoredFile.id.in_(file_ids))).all()) if file_ids else {}
     return [LeavePublic(
         id=r.id, employee_id=r.employee_id, employee_name=names.get(r.employee_id, ""), leave_type_id=r.leave_type_id,
         leave_type_name=type_names.get(r.leave_type_id, ""), start_date=r.start_date, end_date=r.end_date,
@@ -898,9 +901,6 @@ class Quote:
     available_after: float
     excluded: list[str]
     steps_required: int
-    file_ids = [r.attachment_file_id for r in requests if r.attachment_file_id]
-    attachment_names = dict(session.exec(select(files.StoredFile.id, files.StoredFile.original_name).where(
-        files.StoredFile.id.in_(file_ids))).all()) if file_ids else {}
     problems: list[dict[str, str]]
 
     def as_dict(self) -> dict[str, Any]:
@@ -957,6 +957,10 @@ def _quote(session: Session, emp: Employee, t: LeaveType, start: date, end: date
                            f"this one is {fmt_days(days)}.")
     if t.reason_required_above_days is not None and days > t.reason_required_above_days and not reason.strip():
         problem("reason", f"Give a reason for {t.name} leave of more than {fmt_days(t.reason_required_above_days)}.")
+    if t.attachment_required_above_days is not None and days > t.attachment_required_above_days \
+            and not has_attachment:
+        problem("attachment", f"Attach a supporting document (PDF, PNG or JPEG) for {t.name} leave of more than "
+                              f"{fmt_days(t.attachment_required_above_days)}; this request is {fmt_days(days)}.")
     pending = _pending_by_year(session, emp.id, t.id)
     year = start.year
     balance = ledger_sum(session, emp.id, t.id, year)
@@ -987,12 +991,8 @@ def quote(*, session: Session, actor: Actor, leave_type_id: int, start_date: Any
     end = _parse_date(end_date, "endDate", "End date")
     today = company_today(_company_of(session, emp), now)
     q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason,
-               has_attachment=attachment is not None)
+               has_attachment=bool(has_attachment))
     result = q.as_dict()
-    if t.attachment_required_above_days is not None and days > t.attachment_required_above_days \
-            and not has_attachment:
-        problem("attachment", f"Attach a supporting document (PDF, PNG or JPEG) for {t.name} leave of more than "
-                              f"{fmt_days(t.attachment_required_above_days)}; this request is {fmt_days(days)}.")
     result["overlaps"] = [f"{fmt_date(r.start_date)} – {fmt_date(r.end_date)} ({r.status.value})"
                           for r in _overlapping(session, emp.id, start, end)] if end >= start else []
     return result
@@ -1036,9 +1036,10 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
     emp = _lock_employee(session, actor.employee_id)
     if emp.organization_id != actor.organization_id or emp.status != EmployeeStatus.active:
         raise Forbidden("Only active employees can apply for leave.")
+    attachment = _own_unlinked_attachment(session, actor, attachment_id) if attachment_id else None
     today = company_today(_company_of(session, emp), now)
     q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason,
-               has_attachment=bool(has_attachment))
+               has_attachment=attachment is not None)
     if q.problems and q.problems[0]["field"] == "endDate" and end < start:
         raise ValidationFailed(q.problems[0]["message"], details=q.problems)
     overlaps = _overlapping(session, emp.id, start, end)
@@ -1056,6 +1057,9 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
         steps_required=q.steps_required, requester_user_id=actor.user_id,
         attachment_file_id=attachment.id if attachment else None)
     session.add(request)
+    if attachment is not None:
+        attachment.linked = True
+        session.add(attachment)
     session.flush()
     audit.record(session, action="leave.applied", actor=actor, entity_type="leave_request", entity_id=request.id,
                  changes={"type": t.name, "start": start.isoformat(), "end": end.isoformat(), "days": q.days})
@@ -1066,41 +1070,6 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
     return to_public(session, [request])[0]
 
 
-def get_request(*, session: Session, actor: Actor, leave_id: int) -> LeavePublic:
-    require(actor)
-    return to_public(session, [_get_scoped(session, actor, leave_id)])[0]
-    attachment = _own_unlinked_attachment(session, actor, attachment_id) if attachment_id else None
-
-
-def _get_scoped(session: Session, actor: Actor, leave_id: Any, *, today: date | None = None) -> LeaveRequest:
-    try:
-        leave_id = int(leave_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound("Leave request not found.") from exc
-    req = session.exec(select(LeaveRequest).where(
-        LeaveRequest.id == leave_id, LeaveRequest.organization_id == actor.organization_id,
-        or_(scope_condition(actor, LeaveRequest.employee_id), _delegated_condition(actor, today)))).first()
-    if req is None:
-        raise NotFound("Leave request not found.")
-    return req
-
-
-def _delegated_condition(actor: Actor, today: date | None = None):
-    """Requests of the reports of approvers who delegated to the actor (active today)."""
-    if actor.employee_id is None:
-    if attachment is not None:
-        attachment.linked = True
-        session.add(attachment)
-        return LeaveRequest.id == -1
-    today = today or utcnow().date()
-    delegators = select(LeaveDelegation.approver_employee_id).where(
-        LeaveDelegation.delegate_employee_id == actor.employee_id, LeaveDelegation.revoked_at.is_(None),
-        LeaveDelegation.start_date <= today, LeaveDelegation.end_date >= today)
-    reports = select(Employee.id).where(Employee.manager_id.in_(delegators))
-    return LeaveRequest.employee_id.in_(reports)
-
-
-def list_requests(*, session: Session, actor: Actor, status: str | None = None, employee_id: int | None = None,
 # ---------------------------------------------------------------- attachments
 
 
@@ -1144,6 +1113,37 @@ def attachment_readable(session: Session, actor: Actor, meta: files.StoredFile) 
     return True
 
 
+def get_request(*, session: Session, actor: Actor, leave_id: int) -> LeavePublic:
+    require(actor)
+    return to_public(session, [_get_scoped(session, actor, leave_id)])[0]
+
+
+def _get_scoped(session: Session, actor: Actor, leave_id: Any, *, today: date | None = None) -> LeaveRequest:
+    try:
+        leave_id = int(leave_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound("Leave request not found.") from exc
+    req = session.exec(select(LeaveRequest).where(
+        LeaveRequest.id == leave_id, LeaveRequest.organization_id == actor.organization_id,
+        or_(scope_condition(actor, LeaveRequest.employee_id), _delegated_condition(actor, today)))).first()
+    if req is None:
+        raise NotFound("Leave request not found.")
+    return req
+
+
+def _delegated_condition(actor: Actor, today: date | None = None):
+    """Requests of the reports of approvers who delegated to the actor (active today)."""
+    if actor.employee_id is None:
+        return LeaveRequest.id == -1
+    today = today or utcnow().date()
+    delegators = select(LeaveDelegation.approver_employee_id).where(
+        LeaveDelegation.delegate_employee_id == actor.employee_id, LeaveDelegation.revoked_at.is_(None),
+        LeaveDelegation.start_date <= today, LeaveDelegation.end_date >= today)
+    reports = select(Employee.id).where(Employee.manager_id.in_(delegators))
+    return LeaveRequest.employee_id.in_(reports)
+
+
+def list_requests(*, session: Session, actor: Actor, status: str | None = None, employee_id: int | None = None,
                   leave_type_id: int | None = None, start_date: date | None = None, end_date: date | None = None,
                   offset: int = 0, limit: int = 20) -> tuple[list[LeavePublic], int]:
     require(actor)
