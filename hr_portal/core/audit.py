@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, insert
 from sqlmodel import Field, Session, SQLModel
 
+from hr_portal.core.db import utcnow
 from hr_portal.core.models import ts_field
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ class AuditLog(SQLModel, table=True):
     created_at: datetime = ts_field()
 
 
-def record(
-    session: Session,
+def entry_values(
     *,
     action: str,
     actor: Actor | None = None,
@@ -45,18 +45,33 @@ def record(
     changes: dict[str, Any] | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
-) -> AuditLog:
-    entry = AuditLog(
-        organization_id=organization_id if organization_id is not None else (actor.organization_id if actor else None),
-        actor_user_id=user_id if user_id is not None else (actor.user_id if actor else None),
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        changes=changes or {},
-        ip=ip if ip is not None else (actor.ip if actor else None),
-        user_agent=(user_agent if user_agent is not None else (actor.user_agent if actor else None) or None),
-    )
-    if entry.user_agent:
-        entry.user_agent = entry.user_agent[:300]
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of one audit entry: explicit arguments win, else the actor's organization,
+    user and client address. The one place that decides what an entry holds (`record`, `record_many`)."""
+    agent = user_agent if user_agent is not None else (actor.user_agent if actor else None)
+    return {
+        "organization_id": organization_id if organization_id is not None else (actor.organization_id if actor else None),
+        "actor_user_id": user_id if user_id is not None else (actor.user_id if actor else None),
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "changes": changes or {},
+        "ip": ip if ip is not None else (actor.ip if actor else None),
+        "user_agent": agent[:300] if agent else None,
+        "created_at": created_at or utcnow(),
+    }
+
+
+def record(session: Session, *, action: str, actor: Actor | None = None, **values: Any) -> AuditLog:
+    """Add one audit entry to the session (same transaction as the change). Arguments: `entry_values`."""
+    entry = AuditLog(**entry_values(action=action, actor=actor, **values))
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Write many entries (each from `entry_values`) with one executemany on the table, in the session's
+    transaction: for bulk work (CSV import), where building ORM objects would cost more than the insert."""
+    if entries:
+        session.connection().execute(insert(AuditLog.__table__), entries)

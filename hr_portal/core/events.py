@@ -23,6 +23,9 @@ _listeners: dict[str, list[Listener]] = defaultdict(list)
 # `actor_user_id` (who caused it; None for the system) plus the ids below, so listeners (in-app
 # notifications, mail) can find recipients without guessing:
 #   employee.*                       employee_id, user_id
+#   employees.imported               employee_ids, user_ids (lists, same order), import_id, source="import":
+#                                    ONE event for the people a CSV import created, instead of employee.created
+#                                    per row; a listener of employee.created handles this one too, set-based
 #   attendance.checked_in/out        employee_id, user_id, attendance_id
 #   attendance.correction_requested  correction_id, employee_id, requester_user_id, approver_user_ids (list)
 #   attendance.correction_decided    correction_id, employee_id, requester_user_id, status, comment
@@ -39,6 +42,7 @@ MAIL_QUEUED = "mail.queued"
 EMPLOYEE_CREATED = "employee.created"
 EMPLOYEE_UPDATED = "employee.updated"
 EMPLOYEE_DEACTIVATED = "employee.deactivated"
+EMPLOYEES_IMPORTED = "employees.imported"
 CHECKED_IN = "attendance.checked_in"
 CHECKED_OUT = "attendance.checked_out"
 CORRECTION_REQUESTED = "attendance.correction_requested"

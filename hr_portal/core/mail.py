@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index, Text, insert
 from sqlmodel import Column, Field, Session, SQLModel, select
 
 from hr_portal.core.config import get_settings
@@ -76,13 +77,33 @@ def enqueue(session: Session, *, to: str, subject: str, text: str, html_body: st
         body_text=text, body_html=html_body, kind=kind,
     )
     session.add(mail)
-    session.info["mail_queued"] = True
+    _deliver_after_commit(session)
+    return mail
+
+
+def enqueue_many(session: Session, mails: list[dict[str, Any]]) -> int:
+    """Store many mails at once (one executemany on the table, in the session's transaction), for bulk
+    work such as a CSV import: each dict holds `to`, `subject`, `text`, `html_body` and optionally
+    `organization_id`, `kind`. Delivery starts after the commit, as for `enqueue`. Returns the count."""
+    if not mails:
+        return 0
+    now = utcnow()
+    session.connection().execute(insert(OutboxEmail.__table__), [
+        {"organization_id": m.get("organization_id"), "to_address": m["to"], "subject": m["subject"][:300],
+         "body_text": m["text"], "body_html": m["html_body"], "kind": m.get("kind", ""), "status": "pending",
+         "attempts": 0, "created_at": now, "next_attempt_at": now} for m in mails])
+    _deliver_after_commit(session)
+    return len(mails)
+
+
+def _deliver_after_commit(session: Session) -> None:
+    """Start delivery in a thread once the session commits (nothing is sent for a rolled-back change)."""
     from sqlalchemy import event
 
+    session.info["mail_queued"] = True
     if not session.info.get("mail_hooked"):
         session.info["mail_hooked"] = True
         event.listen(session, "after_commit", _kick_after_commit)
-    return mail
 
 
 def _kick_after_commit(session: Session) -> None:
@@ -90,9 +111,11 @@ def _kick_after_commit(session: Session) -> None:
         threading.Thread(target=_deliver_quietly, name="mail-delivery", daemon=True).start()
 
 
-def _deliver_quietly() -> None:
+def _deliver_quietly(batch: int = 50) -> None:
+    """Deliver what is due, batch after batch while batches come back full (a bulk enqueue)."""
     try:
-        deliver_pending()
+        while deliver_pending(limit=batch) >= batch:
+            pass
     except Exception:
         log.exception("mail delivery run failed")
 

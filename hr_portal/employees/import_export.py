@@ -25,12 +25,10 @@ from sqlmodel import Session, func, select
 
 from hr_portal.auth import service as auth_service
 from hr_portal.auth.models import Role, User
-from hr_portal.core import audit, events, live
-from hr_portal.core.audit import AuditLog
+from hr_portal.core import audit, events, live, mail
 from hr_portal.core.authz import Actor, require
 from hr_portal.core.db import utcnow
 from hr_portal.core.errors import Conflict, NotFound, ValidationFailed
-from hr_portal.core.mail import OutboxEmail
 from hr_portal.employees import service
 from hr_portal.employees.models import (
     Department,
@@ -530,7 +528,7 @@ def apply_import(*, session: Session, actor: Actor, import_id: int, only_valid: 
                  on_committed: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Apply a previewed import in this one transaction, after checking every row again.
     `on_committed(summary)` runs as soon as the transaction commits, before other modules' listeners of
-    the new people's events (which run after the commit, in the committing thread)."""
+    the import's `employees.imported` event (which run after the commit, in the committing thread)."""
     require(actor, *service.HR)
     record = _get_import(session, actor, import_id)
     # Claim the import first: of two concurrent applies exactly one proceeds.
@@ -567,7 +565,7 @@ def apply_import(*, session: Session, actor: Actor, import_id: int, only_valid: 
         ids = dict(plan.id_by_email)  # email -> employee id, the new rows added as they are inserted
         created = _insert_rows(session, actor, creates, departments, ids, tick)
         _update_rows(session, actor, updates, departments, ids, writer, tick)
-        _finish_created(session, actor, creates, created, writer, send_welcome, tick)
+        _finish_created(session, actor, creates, created, writer, send_welcome, tick, record.id)
         notes = [note for manager_id in dict.fromkeys(ids[r.manager_email] for r in todo if r.manager_email)
                  if (note := service.grant_manager_role(session, actor, session.get(Employee, manager_id),
                                                         source="import"))]
@@ -604,8 +602,8 @@ def _create_departments(session: Session, actor: Actor, plan: ImportPlan) -> dic
 
 class _BulkWriter:
     """Audit entries and welcome mails of an import, written per chunk with a plain (Core) executemany on
-    the tables: building thousands of ORM objects, or the ORM's bulk path, costs far more than the
-    database work (measured in docs/performance.md)."""
+    the tables (`audit.record_many`, `mail.enqueue_many`): building thousands of ORM objects, or the ORM's
+    bulk path, costs far more than the database work (measured in docs/performance.md)."""
 
     def __init__(self, session: Session, actor: Actor):
         self.session, self.actor, self.now = session, actor, utcnow()
@@ -613,27 +611,23 @@ class _BulkWriter:
 
     def record(self, action: str, entity_id: int, changes: dict[str, Any]) -> None:
         """The same entry audit.record writes (actor, organization, client address)."""
-        a = self.actor
-        self.audit.append({"organization_id": a.organization_id, "actor_user_id": a.user_id, "action": action,
-                           "entity_type": "employee", "entity_id": entity_id, "changes": changes, "ip": a.ip,
-                           "user_agent": (a.user_agent or "")[:300] or None, "created_at": self.now})
+        self.audit.append(audit.entry_values(action=action, actor=self.actor, entity_type="employee",
+                                             entity_id=entity_id, changes=changes, created_at=self.now))
 
     def welcome(self, people: list[dict[str, Any]], org_name: str) -> None:
-        """Welcome mails with single-use set-password links for new accounts (delivered by the outbox)."""
+        """Welcome mails with single-use set-password links for new accounts, stored in this transaction
+        (the outbox delivers them once it commits)."""
         links = auth_service.create_welcome_links(self.session, [p["user_id"] for p in people])
-        rows = []
+        mails = []
         for person, link in zip(people, links, strict=True):
             subject, text, body_html = service.welcome_message(org_name, person["first_name"], person["email"], link)
-            rows.append({"organization_id": self.actor.organization_id, "to_address": person["email"],
-                         "subject": subject, "body_text": text, "body_html": body_html, "kind": "welcome",
-                         "status": "pending", "attempts": 0, "created_at": self.now, "next_attempt_at": self.now})
-        if rows:
-            self.session.connection().execute(insert(OutboxEmail.__table__), rows)
+            mails.append({"to": person["email"], "subject": subject, "text": text, "html_body": body_html,
+                          "organization_id": self.actor.organization_id, "kind": "welcome"})
+        mail.enqueue_many(self.session, mails)
 
     def flush(self) -> None:
-        if self.audit:
-            self.session.connection().execute(insert(AuditLog.__table__), self.audit)
-            self.audit = []
+        audit.record_many(self.session, self.audit)
+        self.audit = []
 
 
 def _levels(rows: list[RowPlan]) -> list[list[RowPlan]]:
@@ -710,8 +704,9 @@ def _insert_rows(session: Session, actor: Actor, rows: list[RowPlan], department
 
 
 def _finish_created(session: Session, actor: Actor, rows: list[RowPlan], created: dict[str, dict[str, Any]],
-                    writer: _BulkWriter, send_welcome: bool, tick: Callable[[int], None]) -> None:
-    """Audit entries, welcome mails and events of the new rows."""
+                    writer: _BulkWriter, send_welcome: bool, tick: Callable[[int], None], import_id: int) -> None:
+    """Audit entries and welcome mails of the new rows, and ONE `employees.imported` event for all of them
+    (other modules' listeners then work set-based instead of once per person)."""
     org = session.get(Organization, actor.organization_id)
     org_name = org.name if org else "HR Portal"
     for chunk in _chunks(rows):
@@ -719,12 +714,15 @@ def _finish_created(session: Session, actor: Actor, rows: list[RowPlan], created
         for p in people:
             snapshot = {k: service._jsonable(p.get(k)) for k in service.FIELD_LABELS if p.get(k) is not None}
             writer.record("employee.created", p["id"], {**snapshot, "source": "import"})
-            events.publish(session, events.EMPLOYEE_CREATED, organization_id=actor.organization_id,
-                           actor_user_id=actor.user_id, employee_id=p["id"], user_id=p["user_id"], source="import")
         if send_welcome:
             writer.welcome(people, org_name)
         writer.flush()
         tick(len(chunk))
+    if rows:
+        people = [created[r.email] for r in rows]
+        events.publish(session, events.EMPLOYEES_IMPORTED, organization_id=actor.organization_id,
+                       actor_user_id=actor.user_id, employee_ids=[p["id"] for p in people],
+                       user_ids=[p["user_id"] for p in people], import_id=import_id, source="import")
 
 
 def _update_rows(session: Session, actor: Actor, rows: list[RowPlan], departments: dict[str, int],

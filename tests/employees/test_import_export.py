@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
+import time
 
 import pytest
 from sqlalchemy import func
@@ -316,3 +319,142 @@ def test_new_rows_may_report_to_rows_further_down_the_file(run, tree):
     run(ie.apply_import, actor=actor_of(tree["admin"]), import_id=summary["id"], send_welcome=False)
     abe, bea, cid = (employee_by_email(f"{n}@example.com") for n in ("abe", "bea", "cid"))
     assert (abe.manager_id, bea.manager_id, cid.manager_id) == (tree["admin"].employee_id, abe.id, bea.id)
+
+
+# =============================================================================== import = single creates, in bulk
+
+
+def _ledger_of(employee_id: int) -> list[tuple]:
+    from hr_portal.leave.models import LeaveLedger
+
+    with Session(get_engine()) as s:
+        return sorted((line.leave_type_id, line.year, str(line.entry_date), line.kind.value, line.amount, line.reason,
+                       line.period_key) for line in s.exec(select(LeaveLedger).where(
+                           LeaveLedger.employee_id == employee_id)).all())
+
+
+def _notification_rows_of(user_id: int) -> tuple[list, list]:
+    from hr_portal.notifications.models import Notification, NotificationPreference
+
+    with Session(get_engine()) as s:
+        prefs = sorted((p.kind, p.channel.value) for p in s.exec(select(NotificationPreference).where(
+            NotificationPreference.user_id == user_id)).all())
+        notes = sorted((n.kind, n.title) for n in s.exec(select(Notification).where(
+            Notification.user_id == user_id)).all())
+    return prefs, notes
+
+
+def _created_entry(employee_id: int) -> dict:
+    with Session(get_engine()) as s:
+        return s.exec(select(AuditLog.changes).where(AuditLog.action == "employee.created",
+                                                     AuditLog.entity_id == employee_id)).one()
+
+
+def test_an_import_gives_new_people_what_a_single_create_gives_them(run, tree, outbox):
+    """Leave entitlements, notification settings, account, audit entry and welcome mail of an imported person
+    are those of the same person created with the form (the import's listeners work set-based)."""
+    from hr_portal.employees.models import EmployeeCreate
+    from hr_portal.notifications import service as notifications
+
+    hr = actor_of(tree["hr_manager"])
+    today = dt.datetime.now(dt.UTC).date()
+    joinings = {"long": "2020-01-01", "recent": today.replace(day=1).isoformat(), "none": ""}
+    singles = {}
+    for key, joined in joinings.items():
+        data = EmployeeCreate(first_name="Sam", last_name=f"Single{key}", email=f"single-{key}@example.com",
+                              designation="Analyst", manager_id=tree["manager"].employee_id,
+                              date_of_joining=joined or None)
+        run(service.create_employee, actor=hr, data=data)
+        singles[key] = employee_by_email(f"single-{key}@example.com")
+    text = HEADER + "".join(f"Sam,Imported{key},imported-{key}@example.com,,,{tree['manager'].email},Analyst,,{joined}\n"
+                            for key, joined in joinings.items())
+    summary = preview(run, tree["hr_manager"], text)
+    run(ie.apply_import, actor=hr, import_id=summary["id"])
+
+    for key in joinings:
+        single, imported = singles[key], employee_by_email(f"imported-{key}@example.com")
+        assert _ledger_of(imported.id) == _ledger_of(single.id), key
+        assert _notification_rows_of(imported.user_id) == _notification_rows_of(single.user_id), key
+        with Session(get_engine()) as s:
+            a, b = s.get(User, single.user_id), s.get(User, imported.user_id)
+            assert (b.role, b.is_active, b.token_version, b.password_hash) == (a.role, a.is_active, a.token_version,
+                                                                               a.password_hash)
+            assert s.get(Employee, imported.id).status == s.get(Employee, single.id).status
+        single_entry, imported_entry = _created_entry(single.id), _created_entry(imported.id)
+        assert set(imported_entry) - {"source"} == set(single_entry) - {"source"}, key
+        assert imported_entry["source"] == "import"
+        effective = [[(p.kind, p.channel) for p in run(notifications.get_preferences, actor=actor_of_user(uid))]
+                     for uid in (single.user_id, imported.user_id)]
+        assert effective[0] == effective[1] and effective[0], key
+    assert _ledger_of(employee_by_email("imported-long@example.com").id)  # entitlements were really granted
+    with Session(get_engine()) as s:
+        subjects = s.exec(select(OutboxEmail.to_address, OutboxEmail.subject).where(OutboxEmail.kind == "welcome")).all()
+    by_address = dict(subjects)
+    for key in joinings:
+        assert by_address[f"imported-{key}@example.com"] == by_address[f"single-{key}@example.com"]
+
+
+def actor_of_user(user_id: int):
+    from hr_portal.auth import service as auth_service
+
+    with Session(get_engine()) as s:
+        try:
+            return auth_service.actor_for(s, s.get(User, user_id))
+        finally:
+            s.rollback()
+
+
+def test_an_import_publishes_one_batch_event_instead_of_one_per_person(run, tree):
+    from hr_portal.core import events
+
+    seen: list[tuple[str, dict]] = []
+
+    def listener(name, payload):
+        seen.append((name, payload))
+
+    events.subscribe("*", listener)
+    try:
+        summary = preview(run, tree["admin"], HEADER + "".join(f"P{i},Batch,batch{i}@example.com,,,,,,\n"
+                                                               for i in range(5)))
+        run(ie.apply_import, actor=actor_of(tree["admin"]), import_id=summary["id"], send_welcome=False)
+    finally:
+        events.unsubscribe("*", listener)
+    names = [n for n, _ in seen if n.startswith("employee")]
+    assert names == [events.EMPLOYEES_IMPORTED]
+    payload = seen[[n for n, _ in seen].index(events.EMPLOYEES_IMPORTED)][1]
+    people = [employee_by_email(f"batch{i}@example.com") for i in range(5)]
+    assert sorted(payload["employee_ids"]) == sorted(p.id for p in people)
+    assert sorted(payload["user_ids"]) == sorted(p.user_id for p in people)
+    assert (payload["organization_id"], payload["import_id"], payload["source"]) == (
+        tree["admin"].organization_id, summary["id"], "import")
+
+
+def test_imported_welcome_mails_are_delivered_after_the_commit_and_their_links_set_a_password(run, tree, outbox):
+    from hr_portal.auth import service as auth_service
+    from tests.factories import outbox_messages, text_body
+
+    n = 60  # more than one delivery batch (50)
+    summary = preview(run, tree["admin"], HEADER + "".join(f"W{i},Welcome,welcome{i}@example.com,,,,,,\n"
+                                                           for i in range(n)))
+    run(ie.apply_import, actor=actor_of(tree["admin"]), import_id=summary["id"])
+    deadline = time.monotonic() + 20  # the scheduler is off in tests: only the after-commit kick delivers
+    while len(messages := outbox_messages(outbox)) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(messages) == n
+    message = next(m for m in messages if m["To"] == "welcome7@example.com")
+    token = re.search(r"/reset-password\?token=([\w\-]+)", text_body(message)).group(1)
+    run(auth_service.confirm_password_reset, token=token, new_password="Imported-Start-77")
+    signed_in = run(auth_service.login, email="welcome7@example.com", password="Imported-Start-77")
+    assert signed_in.user.employee_id == employee_by_email("welcome7@example.com").id
+    with pytest.raises(ValidationFailed):  # single-use
+        run(auth_service.confirm_password_reset, token=token, new_password="Second-Try-88")
+
+
+def test_nothing_is_mailed_when_an_import_fails(run, tree, outbox):
+    from tests.factories import outbox_messages
+
+    summary = preview(run, tree["admin"], bad_file(tree))
+    with pytest.raises(ValidationFailed):
+        run(ie.apply_import, actor=actor_of(tree["admin"]), import_id=summary["id"])
+    time.sleep(0.5)
+    assert outbox_messages(outbox) == [] and count(OutboxEmail) == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role
@@ -135,6 +136,46 @@ def test_employee_created_event_grants_entitlement(leave_org, make_person):
                                               "organization_id": leave_org["org"].id})
     rows = run(service.balances, actor=actor_of(person))
     assert {r.leave_type_name: r.entitled for r in rows}["Sick"] == 10
+
+
+def _entitlement_lines_of(employee_id: int) -> list[tuple]:
+    with Session(get_engine()) as s:
+        return sorted((line.leave_type_id, line.year, str(line.entry_date), line.kind.value, line.amount, line.reason,
+                       line.period_key) for line in s.exec(select(LeaveLedger).where(
+                           LeaveLedger.employee_id == employee_id)).all())
+
+
+def test_employees_imported_event_grants_the_same_lines_as_one_employee_created_each(leave_org, make_person):
+    """A CSV import publishes one employees.imported for all its new people; the batch listener must write
+    exactly what employee.created writes for each of them (up-front, pro rata, monthly accrual, not yet joined)."""
+    org = leave_org["org"]
+    new_type(org.id, name="Monthly", yearly_entitlement=12.0, accrual=Accrual.monthly)
+    today = dt.datetime.now(dt.UTC).date()
+    joinings = [dt.date(2020, 1, 1), today.replace(day=1), today + dt.timedelta(days=40), None]
+    singles = [make_person(org, date_of_joining=day) for day in joinings]
+    imported = [make_person(org, date_of_joining=day) for day in joinings]
+    for person in singles:
+        events.dispatch(events.EMPLOYEE_CREATED, {"employee_id": person.employee_id, "organization_id": org.id})
+    payload = {"organization_id": org.id, "employee_ids": [p.employee_id for p in imported],
+               "user_ids": [p.user_id for p in imported], "import_id": 1, "source": "import"}
+    events.dispatch(events.EMPLOYEES_IMPORTED, payload)
+
+    for single, batch in zip(singles, imported, strict=True):
+        assert _entitlement_lines_of(batch.employee_id) == _entitlement_lines_of(single.employee_id)
+    assert _entitlement_lines_of(imported[0].employee_id)  # joined long ago: something was granted
+    assert _entitlement_lines_of(imported[2].employee_id) == []  # joins in the future: nothing yet
+    with Session(get_engine()) as s:
+        before = s.exec(select(func.count()).select_from(LeaveLedger)).one()
+    events.dispatch(events.EMPLOYEES_IMPORTED, payload)  # a retried delivery writes nothing twice
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(LeaveLedger)).one() == before
+
+
+def test_employees_imported_event_ignores_people_of_another_organization(leave_org, other_org, make_person):
+    stranger = make_person(other_org, date_of_joining=dt.date(2020, 1, 1))
+    events.dispatch(events.EMPLOYEES_IMPORTED, {"organization_id": leave_org["org"].id,
+                                                "employee_ids": [stranger.employee_id]})
+    assert _entitlement_lines_of(stranger.employee_id) == []
 
 
 # ---------------------------------------------------------------- carry-forward and expiry
