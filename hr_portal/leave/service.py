@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role, User
-from hr_portal.core import audit, events, live
+from hr_portal.core import audit, events, files, live
 from hr_portal.core.authz import Actor, require
 from hr_portal.core.db import session_scope, utcnow
 from hr_portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -192,6 +192,7 @@ def _type_detail(t: LeaveType) -> LeaveTypeDetail:
         prorate_on_joining=t.prorate_on_joining, carry_forward_cap=r2(t.carry_forward_cap),
         carry_forward_expiry_months=t.carry_forward_expiry_months, max_consecutive_days=t.max_consecutive_days,
         min_notice_days=t.min_notice_days, reason_required_above_days=t.reason_required_above_days,
+        attachment_required_above_days=t.attachment_required_above_days,
         count_non_working_days=t.count_non_working_days, allow_negative=t.allow_negative,
         hr_approval_above_days=t.hr_approval_above_days, color=t.color, archived=t.archived)
 
@@ -300,6 +301,10 @@ def _apply_type(t: LeaveType, data: LeaveTypeInput, *, creating: bool) -> dict:
     if "reason_required_above_days" in fields:
         put("reason_required_above_days", _check_number("reasonRequiredAboveDays", data.reason_required_above_days,
                                                         half=True, label="Reason required above"))
+    if "attachment_required_above_days" in fields:
+        put("attachment_required_above_days", _check_number(
+            "attachmentRequiredAboveDays", data.attachment_required_above_days, half=True,
+            label="Attachment required above"))
     if "hr_approval_above_days" in fields:
         put("hr_approval_above_days", _check_number("hrApprovalAboveDays", data.hr_approval_above_days, half=True,
                                                     label="HR approval above"))
@@ -894,6 +899,9 @@ def to_public(session: Session, requests: list[LeaveRequest]) -> list[LeavePubli
                             {r.approver_employee_id for r in requests if r.approver_employee_id})
     type_names = {t.id: t.name for t in session.exec(select(LeaveType).where(
         LeaveType.id.in_(list({r.leave_type_id for r in requests} or {0})))).all()}
+    file_ids = [r.attachment_file_id for r in requests if r.attachment_file_id]
+    attachment_names = dict(session.exec(select(files.StoredFile.id, files.StoredFile.original_name).where(
+        files.StoredFile.id.in_(file_ids))).all()) if file_ids else {}
     return [LeavePublic(
         id=r.id, employee_id=r.employee_id, employee_name=names.get(r.employee_id, ""), leave_type_id=r.leave_type_id,
         leave_type_name=type_names.get(r.leave_type_id, ""), start_date=r.start_date, end_date=r.end_date,
@@ -901,7 +909,8 @@ def to_public(session: Session, requests: list[LeaveRequest]) -> list[LeavePubli
         half_day_end=r.half_day_end, reason=r.reason, status=r.status.value, step=r.step,
         steps_required=r.steps_required, approver_id=r.approver_employee_id,
         approver_name=names.get(r.approver_employee_id) if r.approver_employee_id else None,
-        approver_comment=r.approver_comment, decided_at=to_iso(r.decided_at), created_at=to_iso(r.created_at))
+        approver_comment=r.approver_comment, decided_at=to_iso(r.decided_at), created_at=to_iso(r.created_at),
+        attachment_url=files.url(r.attachment_file_id), attachment_name=attachment_names.get(r.attachment_file_id))
         for r in requests]
 
 
@@ -934,7 +943,8 @@ class Quote:
 
 
 def _quote(session: Session, emp: Employee, t: LeaveType, start: date, end: date, half_start: bool, half_end: bool,
-           *, today: date, reason: str = "", ignore_request_id: int | None = None) -> Quote:
+           *, today: date, reason: str = "", ignore_request_id: int | None = None, has_attachment: bool = False
+           ) -> Quote:
     company = _company_of(session, emp)
     problems: list[dict[str, str]] = []
 
@@ -980,6 +990,10 @@ def _quote(session: Session, emp: Employee, t: LeaveType, start: date, end: date
                            f"this one is {fmt_days(days)}.")
     if t.reason_required_above_days is not None and days > t.reason_required_above_days and not reason.strip():
         problem("reason", f"Give a reason for {t.name} leave of more than {fmt_days(t.reason_required_above_days)}.")
+    if t.attachment_required_above_days is not None and days > t.attachment_required_above_days \
+            and not has_attachment:
+        problem("attachment", f"Attach a supporting document (PDF, PNG or JPEG) for {t.name} leave of more than "
+                              f"{fmt_days(t.attachment_required_above_days)}; this request is {fmt_days(days)}.")
     pending = _pending_by_year(session, emp.id, t.id)
     year = start.year
     balance = ledger_sum(session, emp.id, t.id, year)
@@ -1001,7 +1015,7 @@ def _quote(session: Session, emp: Employee, t: LeaveType, start: date, end: date
 
 def quote(*, session: Session, actor: Actor, leave_type_id: int, start_date: Any, end_date: Any,
           half_day_start: bool = False, half_day_end: bool = False, reason: str = "",
-          now: dt.datetime | None = None) -> dict[str, Any]:
+          has_attachment: bool = False, now: dt.datetime | None = None) -> dict[str, Any]:
     """What a request would cost and leave, with every rule it breaks (nothing is written)."""
     require(actor)
     emp = _target_employee(session, actor, None)
@@ -1009,7 +1023,8 @@ def quote(*, session: Session, actor: Actor, leave_type_id: int, start_date: Any
     start = _parse_date(start_date, "startDate", "Start date")
     end = _parse_date(end_date, "endDate", "End date")
     today = company_today(_company_of(session, emp), now)
-    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason)
+    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason,
+               has_attachment=bool(has_attachment))
     result = q.as_dict()
     result["overlaps"] = [f"{fmt_date(r.start_date)} – {fmt_date(r.end_date)} ({r.status.value})"
                           for r in _overlapping(session, emp.id, start, end)] if end >= start else []
@@ -1033,8 +1048,9 @@ def _lock_employee(session: Session, employee_id: int) -> Employee:
 
 def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_date: Any, end_date: Any,
                 half_day_start: bool = False, half_day_end: bool = False, reason: str = "",
-                now: dt.datetime | None = None) -> LeavePublic:
-    """An employee applies for leave for themselves."""
+                attachment_id: str | None = None, now: dt.datetime | None = None) -> LeavePublic:
+    """An employee applies for leave for themselves, optionally with a supporting document uploaded before
+    (`upload_attachment`); the type may require one above N days."""
     require(actor)
     if actor.employee_id is None:
         raise Forbidden("Only people with an employee record can apply for leave.")
@@ -1053,8 +1069,10 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
     emp = _lock_employee(session, actor.employee_id)
     if emp.organization_id != actor.organization_id or emp.status != EmployeeStatus.active:
         raise Forbidden("Only active employees can apply for leave.")
+    attachment = _own_unlinked_attachment(session, actor, attachment_id) if attachment_id else None
     today = company_today(_company_of(session, emp), now)
-    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason)
+    q = _quote(session, emp, t, start, end, bool(half_day_start), bool(half_day_end), today=today, reason=reason,
+               has_attachment=attachment is not None)
     if q.problems and q.problems[0]["field"] == "endDate" and end < start:
         raise ValidationFailed(q.problems[0]["message"], details=q.problems)
     overlaps = _overlapping(session, emp.id, start, end)
@@ -1069,8 +1087,12 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
         organization_id=actor.organization_id, employee_id=emp.id, leave_type_id=t.id, start_date=start,
         end_date=end, half_day_start=bool(half_day_start) or (start == end and bool(half_day_end)),
         half_day_end=bool(half_day_end) and start != end, days=q.days, reason=reason,
-        steps_required=q.steps_required, requester_user_id=actor.user_id)
+        steps_required=q.steps_required, requester_user_id=actor.user_id,
+        attachment_file_id=attachment.id if attachment else None)
     session.add(request)
+    if attachment is not None:
+        attachment.linked = True
+        session.add(attachment)
     session.flush()
     audit.record(session, action="leave.applied", actor=actor, entity_type="leave_request", entity_id=request.id,
                  changes={"type": t.name, "start": start.isoformat(), "end": end.isoformat(), "days": q.days})
@@ -1079,6 +1101,49 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
                    end_date=end.isoformat(), days=q.days)
     _topics(session, actor.organization_id, actor.user_id)
     return to_public(session, [request])[0]
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def upload_attachment(*, session: Session, actor: Actor, filename: str | None, data: bytes) -> dict[str, Any]:
+    """Store a supporting document for a leave request the actor is about to send (type and size checked by
+    content). It stays private to the uploader until `apply_leave` links it to their request."""
+    require(actor)
+    if actor.employee_id is None:
+        raise Forbidden("Only people with an employee record can apply for leave.")
+    meta = files.store(session, organization_id=actor.organization_id, purpose=files.FilePurpose.leave_attachment,
+                       data=data, filename=filename, uploaded_by_user_id=actor.user_id)
+    return {"id": meta.id, "name": meta.original_name, "contentType": meta.content_type, "size": meta.size,
+            "url": files.url(meta.id)}
+
+
+def _own_unlinked_attachment(session: Session, actor: Actor, attachment_id: Any) -> files.StoredFile:
+    meta = files.get_meta(session, str(attachment_id), actor.organization_id)
+    if meta is None or meta.purpose != files.FilePurpose.leave_attachment or meta.uploaded_by_user_id != actor.user_id:
+        raise ValidationFailed.field("attachmentId", "The attachment was not found: upload it again.")
+    if meta.linked:
+        raise ValidationFailed.field("attachmentId", "This attachment already belongs to another request: "
+                                                     "upload it again.")
+    return meta
+
+
+def attachment_readable(session: Session, actor: Actor, meta: files.StoredFile) -> bool:
+    """May the actor open this leave attachment? The requester, whoever may see the request (their manager
+    chain, a delegate of their manager while the delegation runs, HR and admins), nobody of another
+    organization. An attachment not yet sent with a request: only its uploader."""
+    require(actor)
+    if meta.organization_id != actor.organization_id or meta.purpose != files.FilePurpose.leave_attachment:
+        return False
+    req_id = session.exec(select(LeaveRequest.id).where(LeaveRequest.organization_id == actor.organization_id,
+                                                        LeaveRequest.attachment_file_id == meta.id)).first()
+    if req_id is None:
+        return not meta.linked and meta.uploaded_by_user_id == actor.user_id
+    try:
+        _get_scoped(session, actor, req_id)
+    except NotFound:
+        return False
+    return True
 
 
 def get_request(*, session: Session, actor: Actor, leave_id: int) -> LeavePublic:
