@@ -4,6 +4,7 @@
 #   make test    whole suite (unit + API + browser); SQLite by default, PostgreSQL/Redis when
 #                HR_TEST_DATABASE_URL / HR_TEST_REDIS_URL are set (see .ci/run)
 #   make lint    ruff, when installed
+#   make bench   benchmark suite (bench/run.py) against PostgreSQL + Redis; not part of make test
 #
 # Everything is idempotent: a fresh clone needs only python3 (3.11+), npm and network access.
 
@@ -26,7 +27,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv bun chromium migrate seed run test lint clean distclean
+.PHONY: help venv bun chromium migrate seed run test lint bench bench-data clean distclean
 
 help:
 	@echo "make run | test | lint | migrate | seed | venv | bun | chromium | clean | distclean"
@@ -98,6 +99,18 @@ lint: venv
 	elif command -v ruff >/dev/null 2>&1; then \
 	    echo "==> ruff"; ruff check .; \
 	else echo "ruff not installed; skipping lint"; fi
+
+# ---------------------------------------------------------------- benchmarks (docs/performance.md)
+# A scratch PostgreSQL database whose name contains "bench" (bench-data DROPS its schema) and a Redis db.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
+BENCH_REDIS_URL    ?= redis://127.0.0.1:6379/11
+BENCH_ARGS         ?=
+
+bench-data: venv
+	$(PY) bench/generate_org.py --database-url $(BENCH_DATABASE_URL) --employees 5000 --days 730 --leave-requests 25000
+
+bench: venv bun chromium
+	$(PY) bench/run.py --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL) --start-server $(BENCH_ARGS)
 
 # ---------------------------------------------------------------- cleanup
 clean:
