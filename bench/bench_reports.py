@@ -161,10 +161,24 @@ def main() -> int:
         ("CSV: leave this year", "hr",
          lambda s: reports.leave_csv(session=s, actor=hr, filters=reports.make_filters(
              start=today.replace(month=1, day=1), end=today)), args.export_runs),
-        ("CSV: monthly sheet, whole organization", "hr",
+        ("Attendance, 365 days, one company", "hr",
+         lambda s: reports.attendance_report(session=s, actor=hr, filters=f(365, company_id=_a_company(s))),
+         args.runs),
+        ("CSV: attendance 365 days", "hr",
+         lambda s: reports.attendance_csv(session=s, actor=hr, filters=f(365)), args.export_runs),
+        ("CSV: monthly sheet, whole organization (this month)", "hr",
          lambda s: reports.monthly_sheet_csv(session=s, actor=hr, month=month), args.export_runs),
+        ("CSV: monthly sheet, whole organization (last month)", "hr",
+         lambda s: reports.monthly_sheet_csv(session=s, actor=hr, month=(month - timedelta(days=1)).replace(day=1)),
+         args.export_runs),
+        ("CSV: monthly sheet, whole organization, first chunk (1,000 people)", "hr",
+         lambda s: next(iter(reports.monthly_sheet_csv_stream(session=s, actor=hr, month=month)[1])),
+         args.export_runs),
+        ("CSV: monthly sheet, department head's people", manager_head,
+         lambda s: reports.monthly_sheet_csv(session=s, actor=who[manager_head], month=month), args.export_runs),
     ]
-    print(f"Runs per call: {args.runs} (exports: {args.export_runs}), after one warm-up run. Times in ms.\n")
+    print(f"Runs per call: {args.runs} (exports: {args.export_runs}), after one warm-up run. Times in ms. "
+          f"Load average at start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}.\n")
     print("| call | as | p50 | p95 | max |\n|---|---|---:|---:|---:|")
     for label, role, fn, runs in calls:
         if (args.only and args.only not in label) or (args.skip and args.skip in label):
@@ -172,7 +186,16 @@ def main() -> int:
         samples, _ = timed(fn, runs)
         print(f"| {label} | {role} | {statistics.median(samples):.0f} | {percentile(samples, 0.95):.0f} | "
               f"{max(samples):.0f} |", flush=True)
+    print(f"\nLoad average at the end: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}.")
     return 0
+
+
+def _a_company(session) -> int:
+    from sqlmodel import select
+
+    from hr_portal.org.models import Company
+
+    return session.exec(select(Company.id).order_by(Company.id)).first()
 
 
 def _a_department(session) -> int:

@@ -1,4 +1,5 @@
-"""Indexes the reports' aggregate queries need, on tables other modules own. No tables of our own.
+"""Indexes the reports' aggregate queries need, on tables other modules own, and one table of our own:
+the per-day attendance rollup (`AttendanceDaySummary`).
 
 Declared here (and created by the `reports` migration) so the models and the migrated schema agree:
 - attendance records by organization and day, with the columns the attendance report and today's
@@ -11,7 +12,10 @@ Declared here (and created by the `reports` migration) so the models and the mig
 
 from __future__ import annotations
 
-from sqlalchemy import Index, text
+import datetime as dt
+
+from sqlalchemy import BigInteger, Column, Index, text
+from sqlmodel import Field, SQLModel
 
 from hr_portal.attendance.models import AttendanceRecord
 from hr_portal.core.audit import AuditLog
@@ -32,3 +36,43 @@ REPORT_INDEXES = (
     Index("ix_report_audit_deactivated", _audit.organization_id, _audit.entity_id, _audit.created_at,
           sqlite_where=DEACTIVATED, postgresql_where=DEACTIVATED),
 )
+
+
+class AttendanceDaySummary(SQLModel, table=True):
+    """Attendance records per organization, work date, company and department: how many, how many with
+    status late / half day, and their worked seconds. The organization-wide attendance report reads this
+    (a year is ~40,000 rows) instead of aggregating millions of records.
+
+    Kept by the database itself, in the same transaction as every change (migration `reports_day_summary`):
+    triggers on `attendance_records` (insert, delete, and updates of the counted columns, whichever module
+    or statement makes them: punches, check-out, auto check-out, corrections, bulk updates) add and
+    subtract the record's contribution; a trigger on `employees` moves a person's records to their new
+    company/department key when either changes (the report groups by the person's current department, as a
+    direct count does). So every figure equals a direct GROUP BY over the records at every commit
+    (tests/reports/test_day_summary.py). `department_id` 0 means "no department" (a key column is not NULL).
+    Rows are never deleted by the triggers; a row whose records all went away holds zeros.
+    """
+
+    __tablename__ = "attendance_day_summary"
+
+    organization_id: int = Field(foreign_key="organizations.id", primary_key=True)
+    work_date: dt.date = Field(primary_key=True)
+    company_id: int = Field(primary_key=True)
+    department_id: int = Field(primary_key=True)
+    records: int = 0
+    late: int = 0
+    half_day: int = 0
+    work_seconds: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+# The rollup recomputed from the records (the migration's backfill; bench/generate_org.py after its bulk load
+# with the triggers disabled; reports.service.rebuild_day_summary to repair or verify).
+DAY_SUMMARY_REBUILD = """
+INSERT INTO attendance_day_summary (organization_id, work_date, company_id, department_id, records, late, half_day,
+                                    work_seconds)
+SELECT r.organization_id, r.work_date, e.company_id, COALESCE(e.department_id, 0), COUNT(*),
+       SUM(CASE WHEN r.status = 'late' THEN 1 ELSE 0 END), SUM(CASE WHEN r.status = 'half_day' THEN 1 ELSE 0 END),
+       SUM(r.work_seconds)
+FROM attendance_records r JOIN employees e ON e.id = r.employee_id
+GROUP BY r.organization_id, r.work_date, e.company_id, COALESCE(e.department_id, 0)
+"""

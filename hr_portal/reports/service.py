@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, column, false, func, literal, or_, text, union_all, values
+from sqlalchemy import String, and_, case, false, func, literal, or_, text, true, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -57,6 +57,7 @@ from hr_portal.leave.models import LeaveDelegation, LeaveLedger, LeaveRequest, L
 from hr_portal.notifications.models import CelebrationOptOut
 from hr_portal.org.models import Company
 from hr_portal.org.service import company_today, day_kinds
+from hr_portal.reports.models import DAY_SUMMARY_REBUILD, AttendanceDaySummary
 
 REPORT_ROLES = (Role.admin, Role.hr_manager, Role.manager)
 HR = (Role.admin, Role.hr_manager)
@@ -373,14 +374,6 @@ def headcount_csv(*, session: Session, actor: Actor, filters: Filters) -> tuple[
 # ================================================================ attendance
 
 
-def _calendar_cte(kinds: dict[int, dict[date, str]]):
-    """(company_id, day) of every working day, as a VALUES CTE (works on SQLite and PostgreSQL)."""
-    rows = [(cid, d) for cid, days in kinds.items() for d, kind in days.items() if kind == "working"]
-    if not rows:
-        return None
-    return values(column("company_id", Integer), column("day", Date), name="workdays").data(rows).cte("workdays")
-
-
 def _companies(session: Session, actor: Actor, f: Filters) -> list[Company]:
     query = select(Company).where(Company.organization_id == actor.organization_id)
     if f.company_id is not None:
@@ -408,44 +401,30 @@ def attendance_report(*, session: Session, actor: Actor, filters: Filters, now: 
     if end < start or not companies:
         return empty
     kinds = {c.id: day_kinds(session, c, start, end) for c in companies}
-    workdays = _calendar_cte(kinds)
-    if workdays is None:
+    if not any(kind == "working" for days_ in kinds.values() for kind in days_.values()):
         return empty
     conds = _people(actor, filters)
-    record_scope = _record_scope(session, actor, filters)
 
     # Present and late per (day, company, department); days off are dropped below (aggregated rows).
-    present_rows = session.exec(
-        select(AttendanceRecord.work_date, Employee.company_id, Employee.department_id, func.count(),
-               func.sum(case((AttendanceRecord.status == AttendanceStatus.late, 1), else_=0)),
-               func.sum(case((AttendanceRecord.status == AttendanceStatus.half_day, 1), else_=0)),
-               func.sum(AttendanceRecord.work_seconds))
-        .join(Employee, Employee.id == AttendanceRecord.employee_id)
-        .where(AttendanceRecord.organization_id == org, AttendanceRecord.work_date >= start,
-               AttendanceRecord.work_date <= end, *record_scope, *conds)
-        .group_by(AttendanceRecord.work_date, Employee.company_id, Employee.department_id)).all()
+    if actor.role in HR:
+        # The organization (optionally one company / department): the per-day rollup the database keeps in
+        # step with every record (`attendance_day_summary`, at most days x departments rows).
+        present_rows = _summary_rows(session, org, filters, start, end)
+    else:
+        # A manager's team: their people's records through the per-person ids (a team is small).
+        record_scope = _record_scope(session, actor, filters)
+        present_rows = session.exec(
+            select(AttendanceRecord.work_date, Employee.company_id, Employee.department_id, func.count(),
+                   func.sum(case((AttendanceRecord.status == AttendanceStatus.late, 1), else_=0)),
+                   func.sum(case((AttendanceRecord.status == AttendanceStatus.half_day, 1), else_=0)),
+                   func.sum(AttendanceRecord.work_seconds))
+            .join(Employee, Employee.id == AttendanceRecord.employee_id)
+            .where(AttendanceRecord.organization_id == org, AttendanceRecord.work_date >= start,
+                   AttendanceRecord.work_date <= end, *record_scope, *conds)
+            .group_by(AttendanceRecord.work_date, Employee.company_id, Employee.department_id)).all()
 
     # Approved leave on working days: without a record (on leave), and late records on a leave day.
-    # Records of the range only (the planner then reads the range through the index, never the whole table).
-    record = (select(AttendanceRecord.employee_id, AttendanceRecord.work_date, AttendanceRecord.status)
-              .where(AttendanceRecord.organization_id == org, AttendanceRecord.work_date >= start,
-                     AttendanceRecord.work_date <= end, *record_scope).subquery("range_records"))
-    leave_rows = session.exec(
-        select(workdays.c.day, Employee.company_id, Employee.department_id,
-               func.count(func.distinct(case((record.c.employee_id.is_(None), LeaveRequest.employee_id),
-                                             else_=None))),
-               func.count(func.distinct(case((record.c.status == AttendanceStatus.late, LeaveRequest.employee_id),
-                                             else_=None))))
-        .select_from(LeaveRequest)
-        .join(Employee, Employee.id == LeaveRequest.employee_id)
-        .join(workdays, and_(workdays.c.company_id == Employee.company_id, workdays.c.day >= LeaveRequest.start_date,
-                             workdays.c.day <= LeaveRequest.end_date))
-        .outerjoin(record, and_(record.c.employee_id == LeaveRequest.employee_id,
-                                record.c.work_date == workdays.c.day))
-        .where(LeaveRequest.organization_id == org, LeaveRequest.status == LeaveStatus.approved,
-               LeaveRequest.start_date <= end, LeaveRequest.end_date >= start,
-               or_(Employee.date_of_joining.is_(None), Employee.date_of_joining <= workdays.c.day), *conds)
-        .group_by(workdays.c.day, Employee.company_id, Employee.department_id)).all()
+    leave_rows = _leave_day_rows(session, org, conds, kinds, start, end)
 
     headcount = _daily_headcount(session, actor, conds, start, end)
 
@@ -470,10 +449,10 @@ def attendance_report(*, session: Session, actor: Actor, filters: Filters, now: 
         c["late"] += _n(late)
         c["half_day"] += _n(half)
         c["seconds"] += _n(seconds)
-    for day, cid, dept, on_leave, late_on_leave in leave_rows:
-        c = cell(_as_date(day), cid, dept)
-        c["on_leave"] += _n(on_leave)
-        c["late"] -= _n(late_on_leave)
+    for (day, cid, dept), (on_leave, late_on_leave) in leave_rows.items():
+        c = cell(day, cid, dept)
+        c["on_leave"] += on_leave
+        c["late"] -= late_on_leave
 
     daily: dict[date, dict[str, int]] = {}
     by_dept: dict[int | None, dict[str, int]] = {}
@@ -499,6 +478,80 @@ def attendance_report(*, session: Session, actor: Actor, filters: Filters, now: 
             total[k] = total.get(k, 0) + v
     return {"daily": daily_rows, "by_department": dept_rows, "totals": _att_totals(total),
             "range_label": f"{fmt_long(start)} – {fmt_long(end)}", "note": empty["note"]}
+
+
+def _leave_day_rows(session: Session, org: int, conds: list, kinds: dict[int, dict[date, str]], start: date,
+                    end: date) -> dict[tuple[date, int, int | None], list[int]]:
+    """(day, company, department) -> [people on approved leave that working day without a record, people
+    with a late record on a leave day], for people in `conds` from their joining day on.
+
+    Two index-driven queries: the approved requests overlapping the range (a year of a 20,000-person
+    organization: ~40,000), and the records inside those requests (one bounded range probe per request
+    on PostgreSQL, a LATERAL subquery, so the planner never hashes the range's millions of records;
+    such records are rare). The requests are then laid over their company's working days here, as
+    leave's own `leave_days` does (about three days per request)."""
+    requests = session.exec(
+        select(LeaveRequest.employee_id, LeaveRequest.start_date, LeaveRequest.end_date, Employee.company_id,
+               Employee.department_id, Employee.date_of_joining)
+        .join(Employee, Employee.id == LeaveRequest.employee_id)
+        .where(LeaveRequest.organization_id == org, LeaveRequest.status == LeaveStatus.approved,
+               LeaveRequest.start_date <= end, LeaveRequest.end_date >= start, *conds)).all()
+    if not requests:
+        return {}
+    inside = [AttendanceRecord.employee_id == LeaveRequest.employee_id,
+              AttendanceRecord.work_date >= LeaveRequest.start_date, AttendanceRecord.work_date <= LeaveRequest.end_date,
+              AttendanceRecord.work_date >= start, AttendanceRecord.work_date <= end]
+    base = (select(LeaveRequest.employee_id).select_from(LeaveRequest)
+            .join(Employee, Employee.id == LeaveRequest.employee_id)
+            .where(LeaveRequest.organization_id == org, LeaveRequest.status == LeaveStatus.approved,
+                   LeaveRequest.start_date <= end, LeaveRequest.end_date >= start, *conds))
+    if session.get_bind().dialect.name == "postgresql":
+        probe = (select(AttendanceRecord.work_date, AttendanceRecord.status).where(*inside)
+                 .limit(MAX_RANGE_DAYS).lateral("leave_records"))
+        found = session.execute(base.add_columns(probe.c.work_date, probe.c.status).join(probe, true())).all()
+    else:  # SQLite joins by nested loops over the (employee_id, work_date) index anyway
+        found = session.execute(base.add_columns(AttendanceRecord.work_date, AttendanceRecord.status)
+                             .join(AttendanceRecord, and_(*inside))).all()
+    status = {(emp, _as_date(day)): st for emp, day, st in found}
+    late = AttendanceStatus.late
+    out: dict[tuple[date, int, int | None], list[int]] = {}
+    seen: set[tuple[int, date]] = set()
+    one = timedelta(days=1)
+    for emp, first, last, cid, dept, joined in requests:
+        company_kinds = kinds.get(cid)
+        if not company_kinds:
+            continue
+        day = max(first, start, joined) if joined else max(first, start)
+        last = min(last, end)
+        while day <= last:
+            if company_kinds.get(day) == "working" and (emp, day) not in seen:
+                seen.add((emp, day))
+                st = status.get((emp, day))
+                if st is None:
+                    out.setdefault((day, cid, dept), [0, 0])[0] += 1
+                elif st == late:
+                    out.setdefault((day, cid, dept), [0, 0])[1] += 1
+            day += one
+    return out
+
+
+def _summary_rows(session: Session, org: int, f: Filters, start: date, end: date) -> list[tuple]:
+    """(day, company, department or None, records, late, half days, seconds) from the per-day rollup."""
+    sm = AttendanceDaySummary
+    conds = [sm.organization_id == org, sm.work_date >= start, sm.work_date <= end, sm.records != 0]
+    if f.company_id is not None:
+        conds.append(sm.company_id == f.company_id)
+    if f.department_id is not None:
+        conds.append(sm.department_id == f.department_id)
+    rows = session.exec(select(sm.work_date, sm.company_id, sm.department_id, sm.records, sm.late, sm.half_day,
+                               sm.work_seconds).where(*conds)).all()
+    return [(day, cid, dept or None, n, late, half, seconds) for day, cid, dept, n, late, half, seconds in rows]
+
+
+def rebuild_day_summary(session: Session) -> int:
+    """Recompute the per-day attendance rollup from the records (repair; the triggers keep it exact)."""
+    session.execute(text("DELETE FROM attendance_day_summary"))
+    return session.execute(text(DAY_SUMMARY_REBUILD)).rowcount
 
 
 def _att_totals(c: dict[str, int]) -> dict[str, Any]:
@@ -622,33 +675,167 @@ def monthly_sheet(*, session: Session, actor: Actor, month: date, company_id: An
             "month": first.strftime("%Y-%m"), "month_label": first.strftime("%B %Y")}
 
 
+SHEET_CSV_CHUNK = 1000  # people per chunk of CSV text
+
+
 def monthly_sheet_csv(*, session: Session, actor: Actor, month: date, company_id: Any = None,
                       department_id: Any = None, now: datetime | None = None) -> tuple[str, str]:
     """The whole sheet (every person in scope and filter) as CSV: one row per person, one column per day."""
+    name, chunks = monthly_sheet_csv_stream(session=session, actor=actor, month=month, company_id=company_id,
+                                            department_id=department_id, now=now)
+    return name, "".join(chunks)
+
+
+def monthly_sheet_csv_stream(*, session: Session, actor: Actor, month: date, company_id: Any = None,
+                             department_id: Any = None, now: datetime | None = None):
+    """(file name, an iterator of CSV text chunks) for the whole sheet, for a streaming response.
+
+    The same day statuses and totals as attendance's `derive_days` (the on-screen sheet and My attendance),
+    computed set-wise: the month's records come from one index-only range scan read through a server-side
+    cursor into a compact per-person list, approved leave from leave's `leave_days` (one query), and each
+    company's calendar once; every person's row then starts from their company's row of day kinds.
+    tests/reports/test_service.py compares every cell and total with `derive_days`."""
     require(actor, *REPORT_ROLES)
+    _tune(session)
     now = aware(now) or utcnow()
     f = Filters(month, month, _parse_id(company_id, "companyId"), _parse_id(department_id, "departmentId"))
     _check_filters(session, actor, f)
     first, last = attendance.month_bounds(month)
-    members = list(session.exec(_sheet_query(actor, f.company_id, f.department_id)
-                                .order_by(Employee.first_name, Employee.last_name, Employee.id)).all())
-    dept_names = _names(session, Department, actor.organization_id)
-    cal = attendance.Calendar(session, actor.organization_id)
+    return f"attendance-sheet-{first:%Y-%m}.csv", _sheet_chunks(session, actor, f, first, last, now)
+
+
+def _sheet_chunks(session: Session, actor: Actor, f: Filters, first: date, last: date, now: datetime):
+    org = actor.organization_id
     n_days = (last - first).days + 1
-    rows: list[list[Any]] = [["Employee code", "Employee", "Department",
-                              *[(first + timedelta(days=i)).isoformat() for i in range(n_days)],
-                              "Working days", "Present", "Late", "Half days", "Absent", "Leave days", "Holidays",
-                              "Hours"]]
-    for chunk in range(0, len(members), 200):
-        for p in attendance.derive_days(session, cal, members[chunk:chunk + 200], first, last, now=now):
-            t = p.totals
-            rows.append([p.employee.employee_code, p.employee.full_name,
-                         dept_names.get(p.employee.department_id, "") if p.employee.department_id else "",
-                         *[attendance.STATUS_CODES.get(x.status, "") for x in p.days],
-                         t.working_days, t.present_days, t.late_days, t.half_days, t.absent_days,
-                         round(t.leave_days, 2), t.holidays, attendance.hours(t.seconds)])
-    rows += [[], ["Codes: P present, L late, H half day, A absent, LV on leave, HO holiday, WO weekly off"]]
-    return f"attendance-sheet-{first:%Y-%m}.csv", _csv(rows)
+    days = [first + timedelta(days=i) for i in range(n_days)]
+    members = session.exec(
+        select(Employee.id, Employee.employee_code, Employee.first_name, Employee.last_name, Employee.department_id,
+               Employee.company_id, Employee.date_of_joining)
+        .where(*_people(actor, f), Employee.status == EmployeeStatus.active)
+        .order_by(Employee.first_name, Employee.last_name, Employee.id)).all()
+    dept_names = _names(session, Department, org)
+    head = ["Employee code", "Employee", "Department", *[d.isoformat() for d in days],
+            "Working days", "Present", "Late", "Half days", "Absent", "Leave days", "Holidays", "Hours"]
+    footer = [[], ["Codes: P present, L late, H half day, A absent, LV on leave, HO holiday, WO weekly off"]]
+    if not members:
+        yield _csv([head, *footer])
+        return
+    ids = {m[0] for m in members}
+    whole_org = actor.role in HR and f.company_id is None and f.department_id is None
+
+    # Each company: its day kinds, "today" in its zone, and the status of a day without a record or leave.
+    cal = attendance.Calendar(session, org)
+    companies: dict[int, dict[str, Any]] = {}
+    for cid in {m[5] for m in members}:
+        company = cal.company(cid)
+        tz = cal.tz(company)
+        kinds = cal.kinds(company, first, last)
+        today = now.astimezone(tz).date()
+        base = []
+        for d in days:
+            kind = kinds[d]
+            if kind in ("holiday", "weekly_off"):
+                base.append(attendance.STATUS_CODES[kind])
+            elif d < today:
+                base.append(attendance.STATUS_CODES["absent"])
+            else:
+                base.append("")  # today: decided per person (their shift's end); later: nothing yet
+        ti = (today - first).days if first <= today <= last and kinds[today] == "working" else None
+        companies[cid] = {"tz": tz, "base": base, "today": ti,
+                          "working": sum(1 for d in days if kinds[d] == "working"),
+                          "holidays": sum(1 for d in days if kinds[d] == "holiday")}
+
+    # Records of the month: one range scan (index-only on PostgreSQL) grouped per person in the database into
+    # their count, worked seconds and a compact day string ("02p03l05h": day of month + the status's first
+    # letter), read through a server-side cursor: one short row per person instead of one per record.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    status_letter = func.substr(AttendanceRecord.status, 1, 1, type_=String)
+    if postgres:
+        day_letter = func.to_char(AttendanceRecord.work_date, "DD", type_=String) + status_letter
+        days_text = func.string_agg(day_letter, literal("", String))
+    else:
+        day_letter = func.strftime("%d", AttendanceRecord.work_date, type_=String) + status_letter
+        days_text = func.group_concat(day_letter, literal("", String))
+    conds = [AttendanceRecord.organization_id == org, AttendanceRecord.work_date >= first,
+             AttendanceRecord.work_date <= last]
+    if not whole_org and len(ids) <= MAX_ID_LIST:
+        conds.append(AttendanceRecord.employee_id.in_(sorted(ids)))
+    records: dict[int, tuple[int, int, str]] = {}
+    result = session.execute(
+        select(AttendanceRecord.employee_id, func.count(), func.sum(AttendanceRecord.work_seconds), days_text)
+        .where(*conds).group_by(AttendanceRecord.employee_id).execution_options(yield_per=5_000))
+    for emp_id, count, seconds, text_ in result:
+        if emp_id in ids:
+            records[emp_id] = (int(count), int(seconds or 0), text_ or "")
+    result.close()
+    running: dict[int, int] = {}
+    for emp_id, open_since in session.exec(
+            select(AttendanceRecord.employee_id, AttendanceRecord.open_since)
+            .where(AttendanceRecord.organization_id == org, AttendanceRecord.check_out.is_(None),
+                   AttendanceRecord.open_since.is_not(None), AttendanceRecord.work_date >= first,
+                   AttendanceRecord.work_date <= last)).all():
+        running[emp_id] = max(0, int((now - aware(open_since)).total_seconds()))
+
+    leave: dict[int, dict[int, float]] = {}
+    for (emp_id, day), fraction in leave_days_map(session, org, None if whole_org or len(ids) > MAX_ID_LIST
+                                                   else sorted(ids), first, last).items():
+        if emp_id in ids:
+            leave.setdefault(emp_id, {})[(day - first).days] = fraction
+
+    # Shifts matter only for today's cell (absent once the person's shift has ended).
+    overrides: dict[int, attendance.ShiftSpec] = {}
+    if any(c["today"] is not None for c in companies.values()):
+        overrides = {emp_id: attendance._spec(shift) for emp_id, shift in session.exec(
+            select(EmployeeShift.employee_id, Shift).join(Shift, Shift.id == EmployeeShift.shift_id)
+            .where(EmployeeShift.organization_id == org)).all()}
+    # Each person's row is their company's row of codes, then joining day, today, leave and records on top.
+    codes = attendance.STATUS_CODES
+    absent, leave_code, present_code, late_code = codes["absent"], codes["on_leave"], codes["present"], codes["late"]
+    letters = {"p": present_code, "l": late_code, "h": codes["half_day"], "a": absent, "o": leave_code}
+    day_index = {f"{d:02d}": d - 1 for d in range(1, 32)}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(head)
+    for n, (emp_id, code, first_name, last_name, dept_id, cid, joined) in enumerate(members, start=1):
+        c = companies[cid]
+        row = [code, f"{first_name} {last_name}".strip(), dept_names.get(dept_id, "") if dept_id else "", *c["base"]]
+        before = (joined - first).days if joined and joined > first else 0
+        ti = c["today"]
+        if ti is not None and ti >= before:
+            shift = overrides.get(emp_id) or cal.default_shift(cid)
+            if now >= shift.end_at(days[ti], c["tz"]):
+                row[3 + ti] = absent
+        if before:
+            row[3:3 + min(before, n_days)] = [""] * min(before, n_days)
+        lv = leave.get(emp_id)
+        if lv:
+            for i in lv:
+                if i >= before:
+                    row[3 + i] = leave_code
+        present, seconds, text_ = records.get(emp_id, (0, 0, ""))
+        for k in range(0, len(text_), 3):
+            i = day_index[text_[k:k + 2]]
+            mark = letters[text_[k + 2]]
+            row[3 + i] = present_code if mark == late_code and lv and lv.get(i, 0.0) > 0 else mark
+        cells = row[3:]
+        row += [c["working"], present, cells.count(late_code), cells.count(codes["half_day"]), cells.count(absent),
+                round(sum(lv.values(), 0.0) if lv else 0.0, 2), c["holidays"],
+                attendance.hours(seconds + running.get(emp_id, 0))]
+        writer.writerow(row)
+        if n % SHEET_CSV_CHUNK == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    writer.writerows(footer)
+    yield buf.getvalue()
+
+
+def leave_days_map(session: Session, organization_id: int, employee_ids: list[int] | None, start: date, end: date
+                   ) -> dict[tuple[int, date], float]:
+    from hr_portal.leave.service import leave_days
+
+    return leave_days(session=session, organization_id=organization_id, employee_ids=employee_ids, start=start,
+                      end=end)
 
 
 # ================================================================ leave
