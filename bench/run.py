@@ -795,7 +795,8 @@ async def amain(args) -> int:
 
             port = urlparse(args.base_url).port or 3911
             server = srv.start(database_url=args.database_url, redis_url=args.redis_url, port=port,
-                               web_dir=Path(args.web_dir), secret_key=args.secret_key)
+                               web_dir=Path(args.web_dir), secret_key=args.secret_key,
+                               extra_env={"GRANIAN_WORKERS": str(args.workers)})
             print(f"portal ready on {server.base_url} in {server.startup_seconds:.0f} s", flush=True)
         data = await asyncio.to_thread(prepare)
         RESULTS["meta"] = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load": loadavg(),
@@ -835,6 +836,12 @@ async def amain(args) -> int:
 
 
 def main() -> int:
+    import signal
+
+    def _terminate(_sig, _frame):  # stop the servers this run started (finally blocks) on SIGTERM too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--database-url", required=True)
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
@@ -843,7 +850,8 @@ def main() -> int:
     p.add_argument("--web-dir", default=str(ROOT / ".web-e2e-bench"))
     p.add_argument("--secret-key", default=DEFAULT_SECRET)
     p.add_argument("--workers", type=int, default=min((os.cpu_count() or 1) * 2 + 1, 10),
-                   help="floor server workers (default: Reflex's count with Redis)")
+                   help="app workers with --start-server (GRANIAN_WORKERS) and floor server workers; default: "
+                        "Reflex's count with Redis, 2 x cores + 1. Each app worker may hold 30 PostgreSQL connections")
     p.add_argument("--floor-port", type=int, default=3912)
     p.add_argument("--only", default="")
     p.add_argument("--api-rate", type=float, default=100)

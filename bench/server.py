@@ -138,9 +138,12 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=3911)
     parser.add_argument("--web-dir", type=Path, default=ROOT / ".web-e2e-bench")
     parser.add_argument("--secret-key", default=DEFAULT_SECRET)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="GRANIAN_WORKERS (default: Reflex's own count with Redis, 2 x cores + 1)")
     args = parser.parse_args()
     server = start(database_url=args.database_url, redis_url=args.redis_url, port=args.port, web_dir=args.web_dir,
-                   secret_key=args.secret_key or secrets.token_urlsafe(48))
+                   secret_key=args.secret_key or secrets.token_urlsafe(48),
+                   extra_env={"GRANIAN_WORKERS": str(args.workers)} if args.workers else None)
     print(f"ready on {server.base_url} in {server.startup_seconds:.0f} s (log {server.log_path}); Ctrl-C or SIGTERM "
           "stops it", flush=True)
 
