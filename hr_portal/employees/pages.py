@@ -27,6 +27,8 @@ register_page("org_chart", ALL_ROLES, nav=("Org chart", "/org-chart", "network")
 register_page("employees_import", HR_ROLES)
 
 WIDE = ["none", "none", "table-cell"]  # columns shown from tablet width up
+WIDE_INLINE = ["none", "none", "inline"]  # button labels shown from tablet width up (icons below)
+NARROW = ["inline-flex", "inline-flex", "none"]  # shown on phones only (instead of a WIDE column)
 
 
 def register(app: rx.App) -> None:
@@ -64,13 +66,14 @@ def _select(id: str, value: rx.Var, on_change: Any, options: rx.Var | list, *, a
 
 
 def picker(id: str, *, query: rx.Var, results: rx.Var, selected: rx.Var | str, on_query: Any, on_pick: Any,
-           on_clear: Any, placeholder: str, clear_label: str, aria_label: str | None = None) -> rx.Component:
+           on_clear: Any, placeholder: str, clear_label: str, aria_label: str | None = None,
+           icon: str = "user") -> rx.Component:
     """Search-as-you-type picker: the chosen item as a removable badge, or an input with matches below."""
     return rx.box(
         rx.cond(
             selected,
             rx.hstack(
-                rx.badge(rx.icon("user", size=14), selected, size="2", variant="surface", max_width="100%"),
+                rx.badge(rx.icon(icon, size=14), selected, size="2", variant="surface", max_width="100%"),
                 rx.icon_button(rx.icon("x", size=14), on_click=on_clear, variant="ghost", size="1",
                                aria_label=clear_label, type="button"),
                 align="center", spacing="2", min_height="32px",
@@ -315,7 +318,8 @@ def _hr_fields() -> rx.Component:
             field("Department", picker("emp_department", query=s.department_query, results=s.department_results,
                                        selected=s.department_name, on_query=s.search_department,
                                        on_pick=s.pick_department, on_clear=s.clear_department,
-                                       placeholder="Type to search departments", clear_label="Clear department"),
+                                       placeholder="Type to search departments", clear_label="Clear department",
+                                       icon="building-2"),
                   id="emp_department", error=_err("departmentId")),
             field("Manager", picker("emp_manager", query=s.manager_query, results=s.manager_results,
                                     selected=s.manager_name, on_query=s.search_manager, on_pick=s.pick_manager,
@@ -370,6 +374,7 @@ def employee_form_dialog() -> rx.Component:
                     spacing="3", width="100%", padding_top="12px",
                 ),
                 on_submit=s.save, reset_on_submit=False, width="100%", key=s.form_key,
+                no_validate=True,  # the server checks every field and shows each error under it
             ),
             max_width="760px", width="calc(100vw - 24px)",
         ),
@@ -531,7 +536,7 @@ def _profile_tabs() -> rx.Component:
             rx.tabs.trigger("Job", value="job"),
             rx.tabs.trigger("Reporting line", value="line"),
             rx.cond(s.shows_history, rx.tabs.trigger("History", value="history"), rx.fragment()),
-            wrap="wrap",
+            size=rx.breakpoints(initial="1", sm="2"), overflow_x="auto",
         ),
         rx.tabs.content(
             rx.data_list.root(
@@ -591,20 +596,24 @@ def profile_page() -> rx.Component:
 
 def _department_row(d: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.text(d["name"], weight="medium")),
+        rx.table.row_header_cell(rx.vstack(
+            rx.text(d["name"], weight="medium"),
+            rx.cond(d["archived"], rx.badge("Archived", color_scheme="gray", display=NARROW), rx.fragment()),
+            spacing="1", align="start")),
         rx.table.cell(d["company"], display=WIDE),
         rx.table.cell(rx.cond(d["head"] != "", d["head"], rx.text("—", color_scheme="gray"))),
         rx.table.cell(d["headcount"]),
         rx.table.cell(rx.cond(d["archived"], rx.badge("Archived", color_scheme="gray"),
-                              rx.badge("Active", color_scheme="green"))),
-        rx.table.cell(rx.hstack(
-            rx.button("Edit", size="1", variant="soft", on_click=DepartmentsState.start_edit(d["id"]),
-                      aria_label="Edit " + d["name"].to(str)),
-            rx.button(rx.cond(d["archived"], "Restore", "Archive"), size="1", variant="soft",
-                      color_scheme=rx.cond(d["archived"], "green", "gray"),
+                              rx.badge("Active", color_scheme="green")), display=WIDE),
+        rx.table.cell(rx.flex(
+            rx.button(rx.icon("pencil", size=14), rx.text("Edit", display=WIDE_INLINE), size="1", variant="soft",
+                      on_click=DepartmentsState.start_edit(d["id"]), aria_label="Edit " + d["name"].to(str)),
+            rx.button(rx.cond(d["archived"], rx.icon("archive-restore", size=14), rx.icon("archive", size=14)),
+                      rx.text(rx.cond(d["archived"], "Restore", "Archive"), display=WIDE_INLINE), size="1",
+                      variant="soft", color_scheme=rx.cond(d["archived"], "green", "gray"),
                       on_click=DepartmentsState.ask_archive(d["id"]),
                       aria_label=rx.cond(d["archived"], "Restore ", "Archive ") + d["name"].to(str)),
-            spacing="2")),
+            direction=rx.breakpoints(initial="column", md="row"), spacing="2")),
     )
 
 
@@ -674,10 +683,10 @@ def departments_page() -> rx.Component:
                         rx.table.header(rx.table.row(
                             rx.table.column_header_cell("Name"), rx.table.column_header_cell("Company", display=WIDE),
                             rx.table.column_header_cell("Head"), rx.table.column_header_cell("People"),
-                            rx.table.column_header_cell("Status"), rx.table.column_header_cell(""),
+                            rx.table.column_header_cell("Status", display=WIDE), rx.table.column_header_cell(""),
                         )),
                         rx.table.body(rx.foreach(s.rows, _department_row)),
-                        width="100%", size="2", variant="ghost",
+                        width="100%", size=rx.breakpoints(initial="1", sm="2"), variant="ghost",
                     ),
                     width="100%", overflow_x="auto",
                 ),
@@ -687,7 +696,7 @@ def departments_page() -> rx.Component:
                         rx.fragment()),
                 spacing="3", width="100%",
             ),
-            width="100%", size="2",
+            width="100%", size=rx.breakpoints(initial="1", sm="2"),
         ),
         _department_dialog(),
         _archive_dialog(),
@@ -839,6 +848,10 @@ def _preview_row(r: rx.Var) -> rx.Component:
     )
 
 
+# The preview's row filter: a segmented control from tablet width, a select on phones (five labels do not fit).
+_ROW_FILTERS = [(ALL, "All"), ("error", "Errors"), ("create", "New"), ("update", "Updates"), ("unchanged", "No change")]
+
+
 def _preview_step() -> rx.Component:
     s = ImportState
     summary = s.summary
@@ -867,13 +880,12 @@ def _preview_step() -> rx.Component:
                     rx.heading("2. Check the changes", size="4"),
                     rx.spacer(),
                     rx.box(rx.segmented_control.root(
-                        rx.segmented_control.item("All", value=ALL),
-                        rx.segmented_control.item("Errors", value="error"),
-                        rx.segmented_control.item("New", value="create"),
-                        rx.segmented_control.item("Updates", value="update"),
-                        rx.segmented_control.item("No change", value="unchanged"),
+                        *[rx.segmented_control.item(label, value=value) for value, label in _ROW_FILTERS],
                         value=s.row_filter, on_change=s.set_row_filter, size="1",
-                    ), max_width="100%", overflow_x="auto"),
+                    ), display=rx.breakpoints(initial="none", sm="block")),
+                    rx.box(_select("import_row_filter", s.row_filter, s.set_row_filter,
+                                   [{"value": v, "label": label} for v, label in _ROW_FILTERS], aria="Show rows"),
+                           display=rx.breakpoints(initial="block", sm="none"), width="100%"),
                     wrap="wrap", spacing="2", width="100%", align="center",
                 ),
                 rx.box(

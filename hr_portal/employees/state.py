@@ -20,6 +20,7 @@ import reflex as rx
 from pydantic.alias_generators import to_camel
 from sqlmodel import Session
 
+from hr_portal.auth import service as auth_service
 from hr_portal.auth.models import Role
 from hr_portal.core.authz import Actor
 from hr_portal.core.db import aware
@@ -87,6 +88,17 @@ def pydantic_errors(exc: pydantic.ValidationError) -> dict[str, str]:
 
 def field_errors(exc: AppError) -> dict[str, str]:
     return {str(d["field"]): str(d["message"]) for d in exc.details if d.get("field")}
+
+
+def _email_error(email: Any) -> dict[str, str]:
+    """{"email": message} when a typed email is malformed (the auth service's rule), else {}."""
+    if not email:
+        return {}
+    try:
+        auth_service.normalize_email(str(email))
+    except AppError as exc:
+        return {"email": field_errors(exc).get("email", exc.message)}
+    return {}
 
 
 def _row(e: dict[str, Any]) -> dict[str, Any]:
@@ -464,6 +476,7 @@ class EmployeeFormState(SessionState):
         self.busy, self.errors, self.error = True, {}, ""
         yield
         mode, editing = self.mode, self._editing
+        payload: dict[str, Any] = {}
         try:
             actor = await self.require()
             payload = self._payload(form)
@@ -476,7 +489,8 @@ class EmployeeFormState(SessionState):
                 result = await run_service(service.update_employee, actor=actor, employee_id=editing,
                                            data=EmployeeUpdate.model_validate(payload))
         except pydantic.ValidationError as exc:
-            self.busy, self.errors = False, pydantic_errors(exc)
+            # every problem at once: the email's format too, which the service would only report next time
+            self.busy, self.errors = False, {**_email_error(payload.get("email")), **pydantic_errors(exc)}
             self.error = "Check the highlighted fields."
             return
         except (Unauthorized, Forbidden) as exc:

@@ -253,4 +253,43 @@ def test_departments_are_created_renamed_given_a_head_and_archived(page, portal)
     page.get_by_role("alertdialog").get_by_role("button", name="Archive").click()
     expect(page.get_by_role("rowheader", name="R&D")).to_have_count(0)
     page.get_by_text("Show archived").click()
-    expect(page.get_by_role("row").filter(has_text="R&D").get_by_text("Archived")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="R&D").get_by_role("cell").get_by_text("Archived")).to_be_visible()
+
+
+def test_the_create_form_shows_every_problem_under_its_field(page, portal):
+    account = register_org(portal.base_url)
+    sign_in(page, account["email"], account["password"])
+    _open_directory(page)
+    page.get_by_role("button", name="Add employee").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Work email").fill("not-an-email")
+    dialog.get_by_role("button", name="Create employee").click()
+    # The server checks every field at once (the browser's own email check no longer stops the form).
+    expect(dialog.get_by_role("alert").filter(has_text="Check the highlighted fields")).to_be_visible()
+    expect(dialog.get_by_role("alert").filter(has_text="Enter a valid email address")).to_be_visible()
+    expect(dialog.get_by_role("alert").filter(has_text="This field is required")).to_have_count(2)  # names
+    dialog.get_by_label("First name").fill("Fine")
+    dialog.get_by_label("Last name").fill("Form")
+    dialog.get_by_label("Work email").fill(f"fine-{uuid.uuid4().hex[:6]}@example.org")
+    dialog.get_by_role("button", name="Create employee").click()
+    expect(page.get_by_text("Fine Form was added")).to_be_visible()
+
+
+def test_profile_tabs_and_department_actions_fit_a_phone_screen(page, portal):
+    account = register_org(portal.base_url)
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, account["email"], account["password"])
+    page.goto(f"/employees/{account['user']['employeeId']}")
+    for name in ("Details", "Job", "Reporting line", "History"):
+        expect(page.get_by_role("tab", name=name)).to_be_in_viewport(ratio=1)
+    page.get_by_role("tab", name="History").click()
+    expect(page.get_by_role("tabpanel")).to_be_visible()
+
+    page.goto("/departments")
+    page.get_by_role("button", name="Add department").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("Field Service")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("rowheader", name="Field Service")).to_be_visible()
+    expect(page.get_by_role("button", name="Edit Field Service")).to_be_in_viewport(ratio=1)
+    expect(page.get_by_role("button", name="Archive Field Service")).to_be_in_viewport(ratio=1)
