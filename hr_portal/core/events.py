@@ -1,7 +1,7 @@
 """A small in-process domain-event dispatcher.
 
-Services call `publish(session, name, **payload)`; listeners run only after the transaction commits
-(never for a rolled-back change), and a failing listener is logged, never raised to the caller.
+Services call `publish(session, name, **payload)`; listeners run only after the outermost transaction
+commits (never for a rolled-back change or savepoint), and a failing listener is logged, never raised to the caller.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import Session
+
+from hr_portal.core import txhooks
 
 log = logging.getLogger(__name__)
 
@@ -87,20 +88,11 @@ def dispatch(name: str, payload: dict[str, Any]) -> None:
 
 
 def publish(session: Session, name: str, **payload: Any) -> None:
-    """Queue an event on the session; it is dispatched after a successful commit."""
-    pending = session.info.setdefault("pending_events", [])
-    pending.append((name, payload))
-    if not session.info.get("events_hooked"):
-        session.info["events_hooked"] = True
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", _after_rollback)
+    """Queue an event on the session; it is dispatched after the outermost transaction commits (a
+    released savepoint keeps it queued, a rolled-back one drops it: core/txhooks.py)."""
+    txhooks.defer(session, "events", (name, payload), _after_commit)
 
 
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop("pending_events", [])
+def _after_commit(_session: Session, pending: list[tuple[str, dict[str, Any]]]) -> None:
     for name, payload in pending:
         dispatch(name, payload)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop("pending_events", None)

@@ -20,9 +20,9 @@ import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 
-from sqlalchemy import event
 from sqlmodel import Session
 
+from hr_portal.core import txhooks
 from hr_portal.core.cache import redis_client
 from hr_portal.core.config import get_settings
 
@@ -40,19 +40,15 @@ def user_topic(user_id: int, name: str = "inbox") -> str:
 
 
 def notify(session: Session, *topics: str) -> None:
-    """Publish `topics` once the session's transaction commits (never for a rollback)."""
-    pending: set[str] = session.info.setdefault("live_topics", set())
-    pending.update(topics)
-    if not session.info.get("live_hooked"):
-        session.info["live_hooked"] = True
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", lambda s: s.info.pop("live_topics", None))
+    """Publish `topics` once the outermost transaction commits (never for a rollback; a rolled-back
+    savepoint drops the topics queued inside it: core/txhooks.py)."""
+    for topic in topics:
+        txhooks.defer(session, "live", topic, _after_commit)
 
 
-def _after_commit(session: Session) -> None:
-    topics = session.info.pop("live_topics", set())
+def _after_commit(_session: Session, topics: list[str]) -> None:
     if topics:
-        hub().publish(topics)
+        hub().publish(dict.fromkeys(topics))
 
 
 class Subscription:

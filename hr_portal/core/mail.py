@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Index, Text, insert
 from sqlmodel import Column, Field, Session, SQLModel, select
 
+from hr_portal.core import txhooks
 from hr_portal.core.config import get_settings
 from hr_portal.core.db import aware, session_scope, utcnow
 from hr_portal.core.models import ts_field
@@ -97,13 +98,14 @@ def enqueue_many(session: Session, mails: list[dict[str, Any]]) -> int:
 
 
 def _deliver_after_commit(session: Session) -> None:
-    """Start delivery in a thread once the session commits (nothing is sent for a rolled-back change)."""
-    from sqlalchemy import event
+    """Start delivery in a thread once the outermost transaction commits (nothing is kicked for a
+    rolled-back change, nor for mail queued inside a rolled-back savepoint: core/txhooks.py)."""
+    txhooks.defer(session, "mail", True, _on_outer_commit)
 
+
+def _on_outer_commit(session: Session, _queued: list[bool]) -> None:
     session.info["mail_queued"] = True
-    if not session.info.get("mail_hooked"):
-        session.info["mail_hooked"] = True
-        event.listen(session, "after_commit", _kick_after_commit)
+    _kick_after_commit(session)
 
 
 def _kick_after_commit(session: Session) -> None:
