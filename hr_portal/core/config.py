@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     login_rate_limit_per_minute: int = 20
     reset_rate_limit_per_minute: int = 5
 
+    # API requests that may hold a database session at once (per process); 0 = derived from the
+    # connection pool and the worker-thread pool (core/api_support.py, admission gate).
+    api_db_concurrency: int = 0
+
     login_max_failures: int = 5
     login_lock_minutes: int = 15
 
