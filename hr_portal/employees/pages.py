@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from hr_portal.core import files as core_files
 from hr_portal.core.authz import ALL_ROLES, HR_ROLES, register_page
 from hr_portal.employees.state import (
     ALL,
@@ -122,7 +123,7 @@ def _directory_row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(
             rx.hstack(
-                rx.avatar(fallback=r["initials"], size="2", radius="full"),
+                rx.avatar(src=r["photo"], fallback=r["initials"], size="2", radius="full"),
                 rx.vstack(
                     rx.link(r["name"], href="/employees/" + r["id"].to(str), weight="medium", size="2",
                             on_click=rx.stop_propagation),
@@ -394,7 +395,7 @@ def _person_row(p: rx.Var, *, current: bool = False) -> rx.Component:
     name = rx.cond(p["linkable"], rx.link(p["name"], href="/employees/" + p["id"].to(str), weight="medium"),
                    rx.text(p["name"], weight="medium"))
     return rx.hstack(
-        rx.avatar(fallback=p["name"].to(str)[:1], size="2", radius="full"),
+        rx.avatar(src=p["photo"], fallback=p["name"].to(str)[:1], size="2", radius="full"),
         rx.vstack(name, rx.text(p["designation"], size="1", color_scheme="gray"), spacing="0"),
         rx.cond(p["status"] == "inactive", rx.badge("Inactive", color_scheme="gray"), rx.fragment()),
         align="center", spacing="3", padding="8px", border_radius="8px",
@@ -411,7 +412,7 @@ def _reporting_line() -> rx.Component:
         rx.separator(size="4"),
         _person_row({"id": ProfileState.emp["id"], "name": ProfileState.emp["name"],
                      "designation": ProfileState.emp["designation"], "status": ProfileState.emp["status"],
-                     "linkable": False}, current=True),
+                     "linkable": False, "photo": ProfileState.emp["photo"]}, current=True),
         rx.separator(size="4"),
         rx.text("Direct reports", size="1", weight="bold", color_scheme="gray"),
         rx.cond(ProfileState.reports.length() > 0,
@@ -484,6 +485,56 @@ def _deactivate_dialog() -> rx.Component:
     )
 
 
+def _profile_photo() -> rx.Component:
+    """The photo, with Add/Change and Remove underneath for the person themselves and HR."""
+    s = ProfileState
+    e = s.emp
+    has_photo = e["photo"] != ""
+    avatar = rx.avatar(src=e["photo"], fallback=e["initials"], size="6", radius="full",
+                       alt="Photo of " + e["name"].to(str), data_testid="profile-photo")
+    controls = rx.vstack(
+        rx.upload.root(
+            rx.button(rx.cond(s.photo_busy, rx.spinner(size="1"), rx.icon("camera", size=12)),
+                      rx.cond(has_photo, "Change", "Add photo"), size="1", variant="soft", disabled=s.photo_busy,
+                      type="button"),
+            id="profile_photo", accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"],
+                                        "image/webp": [".webp"]},
+            max_files=1, multiple=False, max_size=core_files.max_bytes(),
+            on_drop=s.upload_photo(rx.upload_files(upload_id="profile_photo")),
+        ),
+        rx.cond(has_photo,
+                rx.button("Remove", size="1", variant="ghost", color_scheme="gray", on_click=s.ask_remove_photo,
+                          aria_label="Remove photo"),
+                rx.fragment()),
+        spacing="1", align="center",
+    )
+    return rx.vstack(
+        avatar,
+        rx.cond(s.can_change_photo, controls, rx.fragment()),
+        rx.cond(s.photo_error != "", rx.text(s.photo_error, size="1", color_scheme="red", max_width="180px",
+                                             text_align="center", role="alert"), rx.fragment()),
+        spacing="2", align="center", flex_shrink="0",
+    )
+
+
+def _remove_photo_dialog() -> rx.Component:
+    s = ProfileState
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Remove photo?"),
+            rx.alert_dialog.description("The initials are shown instead. You can add a photo again at any time.",
+                                        size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                rx.button("Remove photo", color_scheme="red", on_click=s.remove_photo),
+                justify="end", spacing="2", padding_top="12px",
+            ),
+            max_width="420px",
+        ),
+        open=s.remove_photo_open, on_open_change=s.set_remove_photo_open,
+    )
+
+
 def _profile_header() -> rx.Component:
     s = ProfileState
     e = s.emp
@@ -510,7 +561,7 @@ def _profile_header() -> rx.Component:
     )
     return rx.card(
         rx.flex(
-            rx.avatar(fallback=e["initials"], size="6", radius="full"),
+            _profile_photo(),
             rx.vstack(
                 rx.hstack(rx.heading(e["name"], size="6"), status_badge(e["status"]), align="center", spacing="3",
                           wrap="wrap"),
@@ -588,6 +639,7 @@ def profile_page() -> rx.Component:
         ),
         employee_form_dialog(),
         _deactivate_dialog(),
+        _remove_photo_dialog(),
     )
 
 
@@ -723,7 +775,7 @@ def _chart_node(n: rx.Var) -> rx.Component:
             ),
             width="28px", height="28px", flex_shrink="0",
         ),
-        rx.avatar(fallback=n["initials"], size="2", radius="full"),
+        rx.avatar(src=n["photo"], fallback=n["initials"], size="2", radius="full"),
         rx.vstack(
             rx.link(n["name"], href="/employees/" + n["id"].to(str), weight="medium", size="2"),
             rx.text(n["designation"], rx.cond(n["department"] != "", " · " + n["department"].to(str), ""),

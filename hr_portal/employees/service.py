@@ -489,7 +489,7 @@ def _visible_ids(session: Session, actor: Actor, ids: set[int]) -> set[int]:
 
 def _person(emp: Employee, linkable: bool) -> dict[str, Any]:
     return {"id": emp.id, "name": emp.full_name, "designation": emp.designation or "", "status": emp.status.value,
-            "linkable": linkable}
+            "linkable": linkable, "photo": files.url(emp.photo_file_id) or ""}
 
 
 def employee_history(*, session: Session, actor: Actor, employee_id: int, limit: int = 100) -> list[dict[str, Any]]:
@@ -996,7 +996,8 @@ def _chart_nodes(session: Session, actor: Actor, employees: list[Employee]) -> l
         if dept_ids else {}
     return [{"id": e.id, "name": e.full_name, "designation": e.designation or "",
              "department": depts.get(e.department_id, ""), "reports": counts.get(e.id, 0),
-             "initials": (e.first_name[:1] + e.last_name[:1]).upper()} for e in employees]
+             "initials": (e.first_name[:1] + e.last_name[:1]).upper(), "photo": files.url(e.photo_file_id) or ""}
+            for e in employees]
 
 
 def org_chart_roots(*, session: Session, actor: Actor) -> list[dict[str, Any]]:

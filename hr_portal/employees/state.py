@@ -22,9 +22,10 @@ from sqlmodel import Session
 
 from hr_portal.auth import service as auth_service
 from hr_portal.auth.models import Role
+from hr_portal.core import files as core_files
 from hr_portal.core.authz import Actor
 from hr_portal.core.db import aware
-from hr_portal.core.errors import AppError, Forbidden, Unauthorized
+from hr_portal.core.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from hr_portal.core.live import org_topic
 from hr_portal.employees import import_export, service
 from hr_portal.employees.models import (
@@ -108,7 +109,7 @@ def _row(e: dict[str, Any]) -> dict[str, Any]:
         "initials": (e["first_name"][:1] + e["last_name"][:1]).upper(), "code": e["employee_code"],
         "designation": e["designation"] or "", "department": e["department_name"] or "",
         "manager": e["manager_name"] or "", "type": TYPE_LABELS.get(_s(e["employment_type"]), ""),
-        "status": _s(e["status"]), "joined": _day(e["date_of_joining"]),
+        "status": _s(e["status"]), "joined": _day(e["date_of_joining"]), "photo": e.get("photo_url") or "",
     }
 
 
@@ -538,6 +539,10 @@ class ProfileState(SessionState):
     move_reports: bool = False
     busy: bool = False
     manager_linkable: bool = False
+    can_change_photo: bool = False
+    photo_busy: bool = False
+    photo_error: str = ""
+    remove_photo_open: bool = False
     _employee_id: int | None = None
 
     def _route_id(self) -> int | None:
@@ -575,7 +580,7 @@ class ProfileState(SessionState):
             "manager_id": str(d["manager_id"] or ""), "company": d["company_name"] or "",
             "type": TYPE_LABELS.get(_s(d["employment_type"]), ""), "status": _s(d["status"]),
             "joined": _day(d["date_of_joining"]), "born": _day(d["date_of_birth"]),
-            "role": ROLE_LABELS.get(_s(d["role"]), ""),
+            "role": ROLE_LABELS.get(_s(d["role"]), ""), "photo": d.get("photo_url") or "",
             "address": ", ".join(p for p in (d["address_line1"], d["address_line2"],
                                              " ".join(x for x in (d["postal_code"], d["city"]) if x), d["country"])
                                  if p),
@@ -590,6 +595,7 @@ class ProfileState(SessionState):
         self.can_deactivate = actor.is_hr and not own and (actor.is_admin or d["role"] != Role.admin)
         self.shows_personal = service.sees_personal_details(actor, eid)
         self.shows_history = actor.is_hr or own
+        self.can_change_photo = actor.is_hr or own
         if self.tab == "history" and not self.shows_history:
             self.tab = "details"
 
@@ -683,6 +689,50 @@ class ProfileState(SessionState):
     def open_person(self, employee_id: int):
         if (eid := _int(employee_id)) is not None:
             return rx.redirect(f"/employees/{eid}")
+
+    # ---- profile photo (own, or HR for anyone; the service re-checks and checks the file by content)
+    @rx.event
+    async def upload_photo(self, files: list[rx.UploadFile]):
+        self.photo_error, self.photo_busy = "", True
+        yield
+        try:
+            actor = await self.require()
+            if not files:
+                raise ValidationFailed("Choose a PNG, JPEG or WebP image.")
+            upload = files[0]
+            data = upload.file.read(core_files.max_bytes() + 1)
+            await run_service(service.set_photo, actor=actor, employee_id=self._employee_id or 0,
+                              filename=upload.name, data=data)
+            await self._load(actor)
+        except AppError as exc:
+            self.photo_busy = False
+            if exc.status == 401:
+                yield self._denied(exc)
+            else:
+                self.photo_error = exc.message
+            return
+        self.photo_busy = False
+        yield rx.toast.success("Photo saved.")
+
+    @rx.event
+    def ask_remove_photo(self):
+        self.remove_photo_open = True
+
+    @rx.event
+    def set_remove_photo_open(self, value: bool):
+        self.remove_photo_open = bool(value)
+
+    @rx.event
+    async def remove_photo(self):
+        self.photo_error = ""
+        try:
+            actor = await self.require()
+            await run_service(service.remove_photo, actor=actor, employee_id=self._employee_id or 0)
+            await self._load(actor)
+        except AppError as exc:
+            return self._denied(exc) if exc.status == 401 else rx.toast.error(exc.message)
+        self.remove_photo_open = False
+        return rx.toast.success("Photo removed.")
 
 
 class DepartmentsState(SessionState):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from hr_portal.auth.models import Role
+from hr_portal.core import files as core_files
 from hr_portal.core.authz import ALL_ROLES, APPROVER_ROLES, HR_ROLES, register_page
 from hr_portal.leave.state import ApprovalsState, CalendarState, MyLeaveState, SetupState
 from hr_portal.ui.components import error_callout, field, page_header
@@ -85,6 +86,19 @@ def _decision(r: rx.Var) -> rx.Component:
         spacing="1")
 
 
+def _attachment_link(r: rx.Var, *, label: rx.Var | str | None = None) -> rx.Component:
+    """A link to the request's supporting document (served only to those allowed to see it)."""
+    return rx.cond(
+        r["attachmentUrl"] != "",
+        rx.link(rx.hstack(rx.icon("paperclip", size=12), rx.text(label if label is not None else r["attachmentName"],
+                                                                 size="1", trim="both"),
+                          spacing="1", align="center"),
+                href=r["attachmentUrl"], is_external=True, size="1",
+                aria_label="Open attachment " + r["attachmentName"].to(str), data_testid="leave-attachment"),
+        rx.fragment(),
+    )
+
+
 def _request_row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
@@ -94,7 +108,8 @@ def _request_row(r: rx.Var) -> rx.Component:
         rx.table.cell(_decision(r)),
         rx.table.cell(r["daysLabel"]),
         rx.table.cell(r["leaveTypeName"]),
-        rx.table.cell(rx.text(r["reason"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.vstack(rx.text(r["reason"], size="1", color_scheme="gray"), _attachment_link(r),
+                                spacing="1")),
         rx.table.cell(_cancel_button(r)),
         data_testid="leave-row",
     )
@@ -113,8 +128,8 @@ def _request_card(r: rx.Var) -> rx.Component:
             _decision(r),
             width="100%", align="start",
         ),
-        rx.hstack(rx.text(r["reason"], size="1", color_scheme="gray"), rx.spacer(), _cancel_button(r),
-                  width="100%", align="center", padding_top="6px"),
+        rx.hstack(rx.vstack(rx.text(r["reason"], size="1", color_scheme="gray"), _attachment_link(r), spacing="1"),
+                  rx.spacer(), _cancel_button(r), width="100%", align="center", padding_top="6px"),
         padding="10px 0", border_bottom=f"1px solid {rx.color('gray', 4)}", width="100%",
         data_testid="leave-card",
     )
@@ -138,6 +153,36 @@ def _quote_box() -> rx.Component:
                 rx.callout(rx.foreach(MyLeaveState.quote_problems, lambda p: rx.text(p, size="2")),
                            icon="triangle-alert", color_scheme="red", width="100%"),
                 rx.fragment()),
+    )
+
+
+def _attachment_field() -> rx.Component:
+    s = MyLeaveState
+    picker = rx.upload.root(
+        rx.hstack(
+            rx.button(rx.cond(s.attachment_busy, rx.spinner(size="1"), rx.icon("paperclip", size=14)),
+                      "Attach a document", variant="outline", size="2", type="button", disabled=s.attachment_busy),
+            rx.text("or drop it here", size="1", color_scheme="gray"),
+            align="center", spacing="2",
+        ),
+        id="leave_attachment", accept={"application/pdf": [".pdf"], "image/png": [".png"],
+                                       "image/jpeg": [".jpg", ".jpeg"]},
+        max_files=1, multiple=False, max_size=core_files.max_bytes(),
+        on_drop=s.upload_attachment(rx.upload_files(upload_id="leave_attachment")),
+    )
+    chosen = rx.hstack(
+        rx.icon("file-check", size=16, color=rx.color("green", 10)),
+        rx.text(s.attachment_name, size="2", trim="both", data_testid="attachment-name"),
+        rx.icon_button(rx.icon("x", size=14), size="1", variant="ghost", color_scheme="gray",
+                       on_click=s.clear_attachment, aria_label="Remove attachment"),
+        align="center", spacing="2",
+    )
+    return rx.vstack(
+        rx.text("Supporting document", size="2", weight="medium"),
+        rx.cond(s.attachment_name != "", chosen, picker),
+        rx.cond(s.attachment_error != "", rx.text(s.attachment_error, size="1", color_scheme="red", role="alert"),
+                rx.text(s.attachment_hint, size="1", color_scheme="gray")),
+        spacing="1", width="100%",
     )
 
 
@@ -184,6 +229,7 @@ def _apply_dialog() -> rx.Component:
                                              on_change=MyLeaveState.set_f_reason, on_blur=MyLeaveState.refresh_quote,
                                              max_length=2000, rows="3", width="100%"),
                       id="leave_reason"),
+                _attachment_field(),
                 _quote_box(),
                 rx.hstack(
                     rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray")),
@@ -307,6 +353,7 @@ def _queue_row(q: rx.Var) -> rx.Component:
             rx.text(q["when"], size="2", white_space="nowrap"),
             rx.cond(q["halves"], rx.text(q["halves"], size="1", color_scheme="gray"), rx.fragment()),
             rx.cond(q["reason"], rx.text("“" + q["reason"].to(str) + "”", size="1"), rx.fragment()),
+            _attachment_link(q),
             spacing="0")),
         rx.table.cell(rx.text(q["daysLabel"], weight="bold")),
         rx.table.cell(rx.vstack(
@@ -342,6 +389,7 @@ def _queue_card(q: rx.Var) -> rx.Component:
                 rx.text(q["daysLabel"].to(str) + " day(s) · balance " + q["balanceLabel"].to(str) + " → "
                         + q["afterLabel"].to(str), size="1", color_scheme=rx.cond(q["negative"], "red", "gray")),
                 rx.cond(q["reason"], rx.text("“" + q["reason"].to(str) + "”", size="1"), rx.fragment()),
+                _attachment_link(q),
                 rx.text(q["teamAbsenceText"], size="1", color_scheme="gray"),
                 _queue_buttons(q),
                 spacing="1", width="100%"),
@@ -618,6 +666,8 @@ def _type_dialog() -> rx.Component:
                     _tf_input("Max consecutive days", "maxConsecutiveDays", hint="Empty = no limit"),
                     _tf_input("Minimum notice (days)", "minNoticeDays"),
                     _tf_input("Reason required above (days)", "reasonRequiredAboveDays", hint="Empty = never"),
+                    _tf_input("Document required above (days)", "attachmentRequiredAboveDays",
+                              hint="Empty = never; e.g. 2 asks for a certificate from the 3rd day"),
                     _tf_input("HR approval above (days)", "hrApprovalAboveDays", hint="Empty = manager only"),
                     columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
                 ),

@@ -12,8 +12,9 @@ from typing import Any
 import reflex as rx
 
 from hr_portal.auth.models import Role
+from hr_portal.core import files as core_files
 from hr_portal.core.db import utcnow
-from hr_portal.core.errors import AppError, Unauthorized
+from hr_portal.core.errors import AppError, Unauthorized, ValidationFailed
 from hr_portal.core.live import org_topic, user_topic
 from hr_portal.leave import holidays as holiday_service
 from hr_portal.leave import service
@@ -70,6 +71,8 @@ def _leave_row(item: dict[str, Any], *, today: dt.date | None = None) -> dict[st
     row["canCancel"] = item["status"] == "pending" or (item["status"] == "approved" and not started)
     row["comment"] = item.get("approverComment") or ""
     row["approverName"] = item.get("approverName") or ""
+    row["attachmentUrl"] = item.get("attachmentUrl") or ""
+    row["attachmentName"] = item.get("attachmentName") or "Attachment"
     return row
 
 
@@ -104,6 +107,11 @@ class MyLeaveState(LeaveBase):
     form_error: str = ""
     busy: bool = False
     apply_open: bool = False
+    # the supporting document: uploaded (private to the uploader) when picked, linked on submit
+    attachment_name: str = ""
+    attachment_busy: bool = False
+    attachment_error: str = ""
+    _attachment_id: str = ""
     # the "why" dialog
     ledger_open: bool = False
     ledger_title: str = ""
@@ -118,6 +126,15 @@ class MyLeaveState(LeaveBase):
     def selected_type_half_days(self) -> bool:
         match = next((t for t in self.types if str(t["id"]) == self.f_type), None)
         return bool(match and match["allowHalfDay"])
+
+    @rx.var
+    def attachment_hint(self) -> str:
+        match = next((t for t in self.types if str(t["id"]) == self.f_type), None)
+        above = match.get("attachmentRequiredAboveDays") if match else None
+        if above is None:
+            return "Optional: a PDF, PNG or JPEG up to " + core_files.human_size(core_files.max_bytes()) + "."
+        return (f"Required for {match['name']} leave of more than {_num(above)} day(s): a PDF, PNG or JPEG up to "
+                f"{core_files.human_size(core_files.max_bytes())}.")
 
     @rx.var
     def can_submit(self) -> bool:
@@ -193,7 +210,8 @@ class MyLeaveState(LeaveBase):
             actor = await self.require()
             q = await run_service(service.quote, actor=actor, leave_type_id=_int(self.f_type),
                                   start_date=self.f_start, end_date=self.f_end, half_day_start=self.f_half_start,
-                                  half_day_end=self.f_half_end, reason=self.f_reason)
+                                  half_day_end=self.f_half_end, reason=self.f_reason,
+                                  has_attachment=bool(self._attachment_id))
         except AppError as exc:
             self.quote_problems = [exc.message]
             return
@@ -247,6 +265,33 @@ class MyLeaveState(LeaveBase):
         await self._requote()
 
     @rx.event
+    async def upload_attachment(self, files: list[rx.UploadFile]):
+        self.attachment_error, self.attachment_busy = "", True
+        yield
+        try:
+            actor = await self.require()
+            if not files:
+                raise ValidationFailed("Choose a PDF, PNG or JPEG file.")
+            upload = files[0]
+            data = upload.file.read(core_files.max_bytes() + 1)
+            stored = await run_service(service.upload_attachment, actor=actor, filename=upload.name, data=data)
+        except AppError as exc:
+            self.attachment_busy = False
+            if exc.status == 401:
+                yield self._denied(exc)
+            else:
+                self.attachment_error = exc.message
+            return
+        self._attachment_id, self.attachment_name = stored["id"], stored["name"]
+        self.attachment_busy = False
+        await self._requote()
+
+    @rx.event
+    async def clear_attachment(self):
+        self._attachment_id = self.attachment_name = self.attachment_error = ""
+        await self._requote()
+
+    @rx.event
     async def submit(self):
         self.busy, self.form_error = True, ""
         yield
@@ -254,7 +299,8 @@ class MyLeaveState(LeaveBase):
             actor = await self.require()
             leave = await run_service(service.apply_leave, actor=actor, leave_type_id=_int(self.f_type),
                                       start_date=self.f_start, end_date=self.f_end, half_day_start=self.f_half_start,
-                                      half_day_end=self.f_half_end, reason=self.f_reason)
+                                      half_day_end=self.f_half_end, reason=self.f_reason,
+                                      attachment_id=self._attachment_id or None)
             await self._load(actor)
         except AppError as exc:
             self.busy = False
@@ -266,6 +312,7 @@ class MyLeaveState(LeaveBase):
         self.busy, self.apply_open = False, False
         self.f_start = self.f_end = self.f_reason = ""
         self.f_half_start = self.f_half_end = False
+        self._attachment_id = self.attachment_name = self.attachment_error = ""
         self.quote_days = self.quote_after = self.quote_note = ""
         self.quote_problems = []
         yield rx.toast.success(f"Requested {_num(leave.days)} day(s) of {leave.leave_type_name} leave.")
@@ -555,7 +602,8 @@ class CalendarState(LeaveBase):
 TYPE_FIELDS = {
     "name": "", "paid": True, "allowHalfDay": True, "yearlyEntitlement": "0", "accrual": "upfront",
     "prorateOnJoining": True, "carryForwardCap": "0", "carryForwardExpiryMonths": "", "maxConsecutiveDays": "",
-    "minNoticeDays": "0", "reasonRequiredAboveDays": "", "countNonWorkingDays": False, "allowNegative": False,
+    "minNoticeDays": "0", "reasonRequiredAboveDays": "", "attachmentRequiredAboveDays": "",
+    "countNonWorkingDays": False, "allowNegative": False,
     "hrApprovalAboveDays": "", "color": "blue", "archived": False,
 }
 ACCRUAL_LABELS = {"upfront": "Up front (1 January / on joining)", "monthly": "Monthly, pro rata",
@@ -707,6 +755,7 @@ class SetupState(LeaveBase):
                 max_consecutive_days=_optional(f["maxConsecutiveDays"]),
                 min_notice_days=_int(f["minNoticeDays"], -1) if str(f["minNoticeDays"]).strip() else 0,
                 reason_required_above_days=_optional(f["reasonRequiredAboveDays"]),
+                attachment_required_above_days=_optional(f["attachmentRequiredAboveDays"]),
                 count_non_working_days=bool(f["countNonWorkingDays"]), allow_negative=bool(f["allowNegative"]),
                 hr_approval_above_days=_optional(f["hrApprovalAboveDays"]), color=str(f["color"]),
                 archived=bool(f["archived"]))
@@ -896,6 +945,8 @@ def _rules(t) -> str:
         parts.append(f"max {_num(t.max_consecutive_days)}d in a row")
     if t.reason_required_above_days is not None:
         parts.append(f"reason above {_num(t.reason_required_above_days)}d")
+    if t.attachment_required_above_days is not None:
+        parts.append(f"document above {_num(t.attachment_required_above_days)}d")
     if t.hr_approval_above_days is not None:
         parts.append(f"HR approves above {_num(t.hr_approval_above_days)}d")
     if t.count_non_working_days:
