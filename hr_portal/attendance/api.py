@@ -10,7 +10,6 @@ gate): a punch is one thread hop, the fastest shape for a clock-in rush (docs/pe
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
@@ -19,20 +18,20 @@ from pydantic import Field
 from hr_portal.attendance import service
 from hr_portal.attendance.models import AttendanceStatus, CorrectionStatus, PunchSource
 from hr_portal.core.api_support import BearerToken, PageDep, ok, paginated, run_unit
-from hr_portal.core.schemas import CamelModel
+from hr_portal.core.schemas import CamelModel, DbId, IsoDate
 
 router = APIRouter(prefix="/attendance", tags=["attendance"])
 
 
 class PunchBody(CamelModel):
     notes: str | None = Field(default=None, max_length=1000)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    accuracy: float | None = Field(default=None, ge=0, le=1_000_000)
+    latitude: float | None = Field(default=None, ge=-90, le=90, strict=True)
+    longitude: float | None = Field(default=None, ge=-180, le=180, strict=True)
+    accuracy: float | None = Field(default=None, ge=0, le=1_000_000, strict=True)
 
 
 class RegularizationBody(CamelModel):
-    date: date
+    date: IsoDate
     # ISO 8601 timestamps (with an offset; without one they are company-local) or local "HH:MM".
     check_in: str = Field(min_length=1, max_length=40)
     check_out: str = Field(min_length=1, max_length=40)
@@ -64,9 +63,9 @@ async def check_out(request: Request, creds: BearerToken, body: PunchBody | None
 
 @router.get("")
 async def list_attendance(request: Request, creds: BearerToken, page: PageDep,
-                          employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None,
-                          start_date: Annotated[date | None, Query(alias="startDate")] = None,
-                          end_date: Annotated[date | None, Query(alias="endDate")] = None,
+                          employee_id: Annotated[DbId | None, Query(alias="employeeId")] = None,
+                          start_date: Annotated[IsoDate | None, Query(alias="startDate")] = None,
+                          end_date: Annotated[IsoDate | None, Query(alias="endDate")] = None,
                           status_: Annotated[AttendanceStatus | None, Query(alias="status")] = None) -> dict:
     items, total = await run_unit(request, creds, lambda session, actor: service.list_records(
         session=session, actor=actor, employee_id=employee_id, start=start_date, end=end_date,
@@ -85,7 +84,7 @@ async def request_regularization(body: RegularizationBody, request: Request, cre
 @router.get("/regularization")
 async def list_regularizations(request: Request, creds: BearerToken, page: PageDep,
                                status_: Annotated[CorrectionStatus | None, Query(alias="status")] = None,
-                               employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None) -> dict:
+                               employee_id: Annotated[DbId | None, Query(alias="employeeId")] = None) -> dict:
     items, total = await run_unit(request, creds, lambda session, actor: service.list_corrections(
         session=session, actor=actor, status=status_.value if status_ else None, employee_id=employee_id,
         page=page.page, limit=page.limit))
@@ -93,7 +92,7 @@ async def list_regularizations(request: Request, creds: BearerToken, page: PageD
 
 
 @router.put("/regularization/{correction_id}/approve")
-async def decide_regularization(correction_id: int, body: DecideBody, request: Request, creds: BearerToken) -> dict:
+async def decide_regularization(correction_id: DbId, body: DecideBody, request: Request, creds: BearerToken) -> dict:
     correction = await run_unit(request, creds, lambda session, actor: service.decide_correction(
         session=session, actor=actor, correction_id=correction_id, approve=body.status == "approved",
         comment=body.comment))
@@ -101,7 +100,7 @@ async def decide_regularization(correction_id: int, body: DecideBody, request: R
 
 
 @router.delete("/regularization/{correction_id}")
-async def cancel_regularization(correction_id: int, request: Request, creds: BearerToken) -> dict:
+async def cancel_regularization(correction_id: DbId, request: Request, creds: BearerToken) -> dict:
     await run_unit(request, creds, lambda session, actor: service.cancel_correction(
         session=session, actor=actor, correction_id=correction_id))
     return ok(None, "Correction cancelled")
@@ -110,7 +109,7 @@ async def cancel_regularization(correction_id: int, request: Request, creds: Bea
 @router.get("/summary")
 async def attendance_summary(request: Request, creds: BearerToken,
                              month: Annotated[str | None, Query(max_length=7)] = None,
-                             employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None) -> dict:
+                             employee_id: Annotated[DbId | None, Query(alias="employeeId")] = None) -> dict:
     parsed = service.parse_month(month) if month else None
     data = await run_unit(request, creds, lambda session, actor: service.summary(
         session=session, actor=actor, month=parsed, employee_id=employee_id))

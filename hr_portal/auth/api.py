@@ -49,7 +49,14 @@ def _tokens(tokens: AuthTokens) -> dict:
     return tokens.model_dump(mode="json", by_alias=True)
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED)
+# Error answers beyond those every operation documents (hr_portal/api.py::_document_errors).
+_CONFLICT = {409: {"description": "Email already registered"}}
+_BAD_CREDENTIALS = {401: {"description": "Bad credentials (one message for unknown email and wrong password)"},
+                    423: {"description": "Account locked after repeated failures (Retry-After)"}}
+_BAD_TOKEN = {401: {"description": "Bad, expired, spent or revoked refresh token"}}
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=_CONFLICT)
 def register(body: RegisterBody, request: Request, session: SessionDep) -> dict:
     tokens = service.register_organization(
         session=session, organization_name=body.organization_name, first_name=body.first_name,
@@ -59,7 +66,7 @@ def register(body: RegisterBody, request: Request, session: SessionDep) -> dict:
     return ok(_tokens(tokens), "Organization registered")
 
 
-@router.post("/login")
+@router.post("/login", responses=_BAD_CREDENTIALS)
 def login(body: LoginBody, request: Request, session: SessionDep) -> dict:
     tokens = service.login(session=session, email=body.email, password=body.password,
                            ip=request_ip(request), user_agent=request.headers.get("user-agent"))
@@ -73,7 +80,7 @@ def logout(pair: ActorAndClaims, session: SessionDep, body: LogoutBody | None = 
     return ok(None, "Signed out")
 
 
-@router.post("/refresh-token")
+@router.post("/refresh-token", responses=_BAD_TOKEN)
 def refresh_token(body: RefreshBody, session: SessionDep) -> dict:
     return ok(_tokens(service.refresh(session=session, refresh_token=body.refresh_token)), "Token refreshed")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile, status
@@ -10,7 +9,7 @@ from pydantic import Field
 
 from hr_portal.core import files
 from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
-from hr_portal.core.schemas import CamelModel
+from hr_portal.core.schemas import CamelModel, DbId, IsoDate
 from hr_portal.leave import service
 from hr_portal.leave.models import LeaveStatus
 
@@ -18,9 +17,9 @@ router = APIRouter(prefix="/leave", tags=["leave"])
 
 
 class ApplyBody(CamelModel):
-    leave_type_id: int
-    start_date: date
-    end_date: date
+    leave_type_id: DbId
+    start_date: IsoDate
+    end_date: IsoDate
     # Legacy clients send one flag: the first day (the only day, for a one-day leave) is a half day.
     half_day: bool = False
     # Additions: half a day at the start and/or at the end of a longer leave.
@@ -43,7 +42,7 @@ def leave_types(session: SessionDep, actor: CurrentActor) -> dict:
 
 @router.get("/balance")
 def leave_balance(session: SessionDep, actor: CurrentActor,
-                  employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None,
+                  employee_id: Annotated[DbId | None, Query(alias="employeeId")] = None,
                   year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict:
     rows = service.balances(session=session, actor=actor, employee_id=employee_id, year=year)
     return ok([r.model_dump(mode="json", by_alias=True, include={
@@ -73,10 +72,10 @@ def apply_leave(body: ApplyBody, session: SessionDep, actor: CurrentActor) -> di
 @router.get("")
 def list_leave(session: SessionDep, actor: CurrentActor, page: PageDep,
                status_: Annotated[LeaveStatus | None, Query(alias="status")] = None,
-               employee_id: Annotated[int | None, Query(alias="employeeId", ge=1)] = None,
-               leave_type_id: Annotated[int | None, Query(alias="leaveTypeId", ge=1)] = None,
-               start_date: Annotated[date | None, Query(alias="startDate")] = None,
-               end_date: Annotated[date | None, Query(alias="endDate")] = None) -> dict:
+               employee_id: Annotated[DbId | None, Query(alias="employeeId")] = None,
+               leave_type_id: Annotated[DbId | None, Query(alias="leaveTypeId")] = None,
+               start_date: Annotated[IsoDate | None, Query(alias="startDate")] = None,
+               end_date: Annotated[IsoDate | None, Query(alias="endDate")] = None) -> dict:
     items, total = service.list_requests(
         session=session, actor=actor, status=status_.value if status_ else None, employee_id=employee_id,
         leave_type_id=leave_type_id, start_date=start_date, end_date=end_date, offset=page.offset, limit=page.limit)
@@ -84,16 +83,16 @@ def list_leave(session: SessionDep, actor: CurrentActor, page: PageDep,
 
 
 @router.get("/{leave_id}")
-def get_leave(leave_id: int, session: SessionDep, actor: CurrentActor) -> dict:
+def get_leave(leave_id: DbId, session: SessionDep, actor: CurrentActor) -> dict:
     return ok(service.get_request(session=session, actor=actor, leave_id=leave_id).dump())
 
 
 @router.put("/{leave_id}/approve")
-def decide_leave(leave_id: int, body: DecideBody, session: SessionDep, actor: CurrentActor) -> dict:
+def decide_leave(leave_id: DbId, body: DecideBody, session: SessionDep, actor: CurrentActor) -> dict:
     leave = service.decide(session=session, actor=actor, leave_id=leave_id, status=body.status, comment=body.comment)
     return ok(leave.dump(), f"Leave {leave.status}" if leave.status != "pending" else "Approved; waiting for HR")
 
 
 @router.delete("/{leave_id}")
-def cancel_leave(leave_id: int, session: SessionDep, actor: CurrentActor) -> dict:
+def cancel_leave(leave_id: DbId, session: SessionDep, actor: CurrentActor) -> dict:
     return ok(service.cancel_leave(session=session, actor=actor, leave_id=leave_id).dump(), "Leave cancelled")

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
+from hr_portal.core.schemas import DbId
 from hr_portal.notifications import service
 from hr_portal.notifications.models import PreferenceUpdate
 
@@ -34,7 +35,7 @@ def mark_all_read(session: SessionDep, actor: CurrentActor,
 
 
 @router.post("/{notification_id}/read")
-def mark_read(notification_id: int, session: SessionDep, actor: CurrentActor) -> dict:
+def mark_read(notification_id: DbId, session: SessionDep, actor: CurrentActor) -> dict:
     return ok(service.mark_read(session=session, actor=actor, notification_id=notification_id).dump(),
               "Marked as read")
 
@@ -62,5 +63,5 @@ def list_outbox(session: SessionDep, actor: CurrentActor, page: PageDep,
 
 
 @router.post("/outbox/{mail_id}/resend")
-def resend(mail_id: int, session: SessionDep, actor: CurrentActor) -> dict:
+def resend(mail_id: DbId, session: SessionDep, actor: CurrentActor) -> dict:
     return ok(service.resend_mail(session=session, actor=actor, mail_id=mail_id).dump(), "Mail queued again")
