@@ -4,6 +4,7 @@
 #   make test    whole suite (unit + API + browser); SQLite by default, PostgreSQL/Redis when
 #                HR_TEST_DATABASE_URL / HR_TEST_REDIS_URL are set (see .ci/run)
 #   make lint    ruff, when installed
+#   make audit   pip-audit of requirements.txt (needs internet: PyPI's vulnerability data)
 #   make bench   benchmark suite (bench/run.py) against PostgreSQL + Redis; not part of make test
 #
 # Everything is idempotent: a fresh clone needs only python3 (3.11+), npm and network access.
@@ -27,10 +28,10 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv bun chromium migrate seed run test lint bench bench-data clean distclean
+.PHONY: help venv bun chromium migrate seed run test lint audit bench bench-data clean distclean
 
 help:
-	@echo "make run | test | lint | migrate | seed | venv | bun | chromium | clean | distclean"
+	@echo "make run | test | lint | audit | migrate | seed | venv | bun | chromium | clean | distclean"
 	@echo "  PORT=$(PORT)  PYTEST_ARGS='-k login -x'  (e.g. make test PYTEST_ARGS='-m \"not e2e\"')"
 
 # ---------------------------------------------------------------- toolchain
@@ -111,6 +112,19 @@ bench-data: venv
 
 bench: venv bun chromium
 	$(PY) bench/run.py --database-url $(BENCH_DATABASE_URL) --redis-url $(BENCH_REDIS_URL) --start-server $(BENCH_ARGS)
+
+# Known vulnerabilities in the pinned requirements (PyPI's advisory data through pip-audit; needs
+# internet). pip-audit lives in its own venv so it never changes the app's. The file is a full
+# freeze, so --no-deps audits exactly those pins; --strict fails when a package could not be
+# audited (offline, pypi.org's JSON API blocked) instead of printing "No known vulnerabilities".
+PIP_AUDIT_VERSION := 2.10.1
+AUDIT_VENV        := $(TOOLS)/audit-venv
+
+audit:
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON3) -m venv $(AUDIT_VENV) && \
+	    $(AUDIT_VENV)/bin/pip install --quiet --disable-pip-version-check pip-audit==$(PIP_AUDIT_VERSION); }
+	@echo "==> pip-audit (requirements.txt)"
+	@$(AUDIT_VENV)/bin/pip-audit -r requirements.txt --no-deps --disable-pip --strict --progress-spinner off
 
 # ---------------------------------------------------------------- cleanup
 clean:
