@@ -110,3 +110,18 @@ def test_purge_removes_only_old_unlinked_uploads(db, org):
     assert files.purge_unlinked(db, older_than=utcnow() - dt.timedelta(days=1)) == 1
     assert files.get_meta(db, old.id, org.id) is None
     assert files.get_meta(db, kept.id, org.id) is not None and files.get_meta(db, fresh.id, org.id) is not None
+
+
+def test_purge_runs_as_a_scheduled_job(db, org):
+    import datetime as dt
+
+    from hr_portal.core import scheduler
+
+    jobs = scheduler.load_jobs()
+    assert "files.purge_unlinked" in jobs
+    old = files.store(db, organization_id=org.id, purpose=FilePurpose.leave_attachment, data=samples.pdf(),
+                      filename="a.pdf", uploaded_by_user_id=None)
+    old.created_at = old.created_at - dt.timedelta(hours=25)
+    db.add(old)
+    db.flush()
+    assert jobs["files.purge_unlinked"].func(session=db, now=utcnow()) == 1
