@@ -14,6 +14,7 @@ follow, e.g. `[org_topic(org_id, "leave")]`) and loaded data.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 
 WAKE_SECONDS = 20.0  # how often a quiet watcher checks that its browser is still connected
 SAFETY_RELOAD_EVERY = 3  # quiet wake-ups between reloads (about a minute)
+# A busy topic (an organization's leave or attendance during the morning rush) fires many times a second
+# and every open page that follows it reloads: without a pause each watcher reloaded back to back, holding
+# its tab's state lock and a database connection most of the time. After a reload a watcher waits this
+# long before the next one; changes in between are folded into it. A change after a quiet spell still
+# reloads at once. (bench/run.py scenario 5, docs/performance.md "Benchmark suite (issue 9)".)
+MIN_RELOAD_SECONDS = 3.0
 
 
 def _token_manager():
@@ -44,19 +51,24 @@ async def live_loop(state: Any, *, path: str, reload: Callable[[Any], Awaitable[
     if not topics:
         return
     manager = _token_manager()
+    loop = asyncio.get_running_loop()
     async with hub().subscribe(topics) as sub:
         quiet = 0
+        last_reload = -MIN_RELOAD_SECONDS
         while True:
             changed = await sub.wait(WAKE_SECONDS)
             quiet = 0 if changed else quiet + 1
             if quiet >= SAFETY_RELOAD_EVERY:  # a lost message never leaves a page stale for long
                 changed, quiet = True, 0
+            if changed and (pause := last_reload + MIN_RELOAD_SECONDS - loop.time()) > 0:
+                await asyncio.sleep(pause)
             if manager is not None and not await manager.is_token_connected(token):
                 return
             async with state:
                 if state._live_generation != generation or (state.router.page.path or "") != path:
                     return
                 if changed:
+                    last_reload = loop.time()
                     try:
                         await reload(state)
                     except Exception:
