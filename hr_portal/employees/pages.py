@@ -1016,7 +1016,10 @@ def _done_step() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.callout(rx.text("Import finished: ", r["created"], " added, ", r["updated"], " updated, ",
-                               r["skipped"], " rows skipped, ", r["departmentsCreated"], " departments created."),
+                               r["skipped"], rx.cond(r["skipped"].to(int) == 1, " row", " rows"), " skipped, ",
+                               r["departmentsCreated"],
+                               rx.cond(r["departmentsCreated"].to(int) == 1, " department", " departments"),
+                               " created."),
                        icon="circle-check", color_scheme="green", width="100%", role="status"),
             rx.foreach(r["notes"].to(list[str]), lambda note: rx.text(note, size="2", color_scheme="gray")),
             rx.hstack(

@@ -144,6 +144,7 @@ def test_csv_import_previews_bad_rows_and_imports_only_the_valid_ones(page, port
     expect(import_button).to_be_enabled()
     import_button.click()
     expect(page.get_by_role("status").filter(has_text="2 added")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="1 row skipped, 1 department created.")).to_be_visible()
 
     page.get_by_role("link", name="Open the directory").click()
     _search(page, f"import{tag}")
