@@ -675,7 +675,8 @@ async def scenario_ws(args, data: dict) -> None:
                  f"{args.ws_seconds:g} s (events alternate: a real handler, then the trivial one). Load average: "
                  f"{load0} before, {loadavg()} after. Errors: {dict(tr.errors) or 0}.", "", HEADER]
         for name in sorted(tr.lat, key=lambda k: (k.startswith("trivial"), k)):
-            s = summary(tr.lat[name], elapsed)
+            failed = sum(v for k, v in tr.errors.items() if k.startswith(name + ":"))
+            s = summary(tr.lat[name], elapsed, errors=failed)
             target = "" if name.startswith(("connect", "load", "trivial")) else "p95 < 25 ms"
             lines.append(row(name, s, None if name.startswith("trivial") else floor, target))
         RESULTS.setdefault("ws", {})[n] = {k: summary(v) for k, v in tr.lat.items()} | {"errors": dict(tr.errors)}
