@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -379,14 +380,18 @@ class SheetState(ReportsState):
         self.exporting = True
         yield
         try:
-            actor = await self._actor()
-            name, text = await run_service(service.monthly_sheet_csv, actor=actor,
-                                           month=_month(self.month, date.today()), **self._ids())
+            await self._actor()
         except AppError as exc:
             yield self._fail(exc)
             return
         self.exporting = False
-        yield rx.download(data=text, filename=name, mime_type="text/csv")
+        # The whole organization's sheet is large: the browser fetches it from the streaming route
+        # (hr_portal/reports/api.py, signed in by the session cookie, same rules) instead of receiving it
+        # over the websocket.
+        month = _month(self.month, date.today())
+        query = urlencode({"month": f"{month:%Y-%m}", **{k: v for k, v in (("companyId", self.company),
+                                                                            ("departmentId", self.department)) if v}})
+        yield rx.download(url=f"/api/v1/reports/attendance-sheet?{query}", filename=f"attendance-sheet-{month:%Y-%m}.csv")
 
 
 # ================================================================ leave

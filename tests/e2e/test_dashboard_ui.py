@@ -103,6 +103,11 @@ def test_a_manager_sees_only_their_team_in_the_monthly_sheet(page: Page, e2e_db)
     with page.expect_download() as info:
         page.get_by_test_id("export-csv").click()
     assert info.value.suggested_filename.startswith("attendance-sheet-")
+    # Streamed from /api/v1/reports/attendance-sheet with the sign-in cookie: the team, nobody else.
+    with open(info.value.path(), encoding="utf-8") as fh:
+        rows = [r for r in csv.reader(fh) if r and r[0] and not r[0].startswith(("Employee code", "Codes:"))]
+    assert len(rows) == _team_size(e2e_db, "manager@acme.example")
+    assert not any(r[1] == "Alex Morgan" for r in rows)
 
 
 def test_employees_have_no_reports(page: Page):
