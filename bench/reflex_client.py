@@ -22,6 +22,7 @@ Uses wsproto (sans-io, installed with python-socketio's simple-websocket) so the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -29,8 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wsproto import ConnectionType, WSConnection
-from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection, Request,
-                            TextMessage)
+from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Ping, RejectConnection, Request, TextMessage
 
 NAMESPACE = "/_event"  # rx.Config.get_event_namespace(): Socket.IO packets carry it ("42/_event,[...]")
 ROOT_STATE = "reflex___state____state"
@@ -81,7 +81,8 @@ class ReflexSession:
         auth = {"event": self._event(HYDRATE, payload, path)}
         if self.state_schema:
             auth["state_schema"] = self.state_schema
-        hydrated = self.wait_for(lambda u: ROOT_STATE in u.get("delta", {}), timeout)
+        # The first update is the hydrate's (with the compiled hashes sent, it may omit the root state).
+        hydrated = self.wait_for(lambda u: "delta" in u, timeout)
         self._send_text(f"40{NAMESPACE}," + json.dumps(auth))
         await hydrated
         return time.perf_counter() - t0
@@ -115,28 +116,37 @@ class ReflexSession:
 
     _raw_waiter: tuple[Callable[[str], bool], asyncio.Future] | None = None
 
+    def _process(self, buf: list[str]) -> bool:
+        """Handle the frames wsproto has buffered; False once the server closed."""
+        for ev in self._ws.events():
+            if isinstance(ev, TextMessage):
+                buf.append(ev.data)
+                if ev.message_finished:
+                    self._on_text("".join(buf))
+                    buf.clear()
+            elif isinstance(ev, Ping):
+                self._send_raw(self._ws.send(ev.response()))
+            elif isinstance(ev, CloseConnection):
+                return False
+            elif isinstance(ev, BytesMessage):
+                pass
+        return True
+
     async def _pump(self) -> None:
         buf: list[str] = []
         try:
+            # The Engine.IO open packet often arrives in the same read as the HTTP 101: handle what the
+            # handshake left in wsproto's buffer before waiting for more (else it waits for the next ping).
+            if not self._process(buf):
+                return
             while True:
                 data = await self._reader.read(262144)
                 if not data:
                     break
                 self.bytes_in += len(data)
                 self._ws.receive_data(data)
-                for ev in self._ws.events():
-                    if isinstance(ev, TextMessage):
-                        buf.append(ev.data)
-                        if ev.message_finished:
-                            self._on_text("".join(buf))
-                            buf.clear()
-                    elif isinstance(ev, Ping):
-                        self._send_raw(self._ws.send(ev.response()))
-                    elif isinstance(ev, CloseConnection):
-                        self.closed = True
-                        return
-                    elif isinstance(ev, BytesMessage):
-                        pass
+                if not self._process(buf):
+                    return
                 await self._writer.drain()
         except (ConnectionError, OSError) as exc:
             self.errors.append(f"{type(exc).__name__}: {exc}")
@@ -207,11 +217,9 @@ class ReflexSession:
     async def close(self) -> None:
         if self._writer is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # the server may have closed first: closing anyway
             self._send_raw(self._ws.send(CloseConnection(code=1000)))
             await self._writer.drain()
-        except Exception:  # noqa: BLE001 - closing anyway
-            pass
         if self._task:
             self._task.cancel()
         self._writer.close()

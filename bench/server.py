@@ -14,11 +14,13 @@ the per-client API limit, which is off: the bench is thousands of clients behind
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +73,7 @@ def server_env(*, database_url: str, redis_url: str, port: int, web_dir: Path, s
 def start(*, database_url: str, redis_url: str, port: int = 3911, web_dir: Path | None = None,
           secret_key: str = DEFAULT_SECRET, workdir: Path | None = None, timeout: float = 400.0,
           extra_env: dict[str, str] | None = None) -> Server:
-    workdir = workdir or Path("/tmp") / f"hr-bench-{port}"
+    workdir = workdir or Path(tempfile.gettempdir()) / f"hr-bench-{port}"
     workdir.mkdir(parents=True, exist_ok=True)
     web_dir = (web_dir or ROOT / ".web-e2e-bench").resolve()
     env = server_env(database_url=database_url, redis_url=redis_url, port=port, web_dir=web_dir,
@@ -80,14 +82,14 @@ def start(*, database_url: str, redis_url: str, port: int = 3911, web_dir: Path 
     log_path = workdir / "server.log"
     py = sys.executable
     with log_path.open("a") as log:
-        subprocess.run([py, "-m", "hr_portal.cli", "migrate"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        subprocess.run([py, "-m", "hr_portal.cli", "migrate"], cwd=ROOT,  # noqa: S603 - fixed argv, no shell env=env, stdout=log, stderr=subprocess.STDOUT,
                        check=True, timeout=300)
         cmd = [py, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port),
                "--backend-host", "127.0.0.1", "--loglevel", "warning"]
         log.write(f"\n$ {' '.join(cmd)}\n")
         log.flush()
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT,  # noqa: S603 - fixed argv, no shell env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     with httpx.Client(timeout=5.0, trust_env=False) as client:
@@ -125,10 +127,8 @@ def stop(server: Server, grace: float = 10.0) -> None:
         else:
             continue
         break
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         server.process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def main() -> int:
