@@ -432,38 +432,43 @@ def attendance_report(*, session: Session, actor: Actor, filters: Filters, now: 
 
     headcount = _daily_headcount(session, actor, conds, start, end)
 
-    cells: dict[tuple[date, int, int | None], dict[str, int]] = {}
+    # Every contribution goes straight into its day's and its department's running sums
+    # (scheduled, present, late, half days, on leave, seconds); days off are left out.
+    fields = ("scheduled", "present", "late", "half_day", "on_leave", "seconds")
+    per_day: dict[date, list[int]] = {}
+    per_dept: dict[int | None, list[int]] = {}
 
-    def cell(day: date, cid: int, dept: int | None) -> dict[str, int]:
-        key = (day, cid, dept)
-        if key not in cells:
-            cells[key] = {"scheduled": 0, "present": 0, "late": 0, "half_day": 0, "on_leave": 0, "seconds": 0}
-        return cells[key]
+    def sums(day: date, dept: int | None) -> tuple[list[int], list[int]]:
+        d = per_day.get(day)
+        if d is None:
+            d = per_day[day] = [0, 0, 0, 0, 0, 0]
+        p = per_dept.get(dept)
+        if p is None:
+            p = per_dept[dept] = [0, 0, 0, 0, 0, 0]
+        return d, p
 
     for (cid, dept), series in headcount.items():
+        company_kinds = kinds.get(cid, {})
         for day, count in series.items():
-            if count and kinds.get(cid, {}).get(day) == "working":
-                cell(day, cid, dept)["scheduled"] += count
+            if count and company_kinds.get(day) == "working":
+                for bucket in sums(day, dept):
+                    bucket[0] += count
     for day, cid, dept, n, late, half, seconds in present_rows:
         day = _as_date(day)
         if kinds.get(cid, {}).get(day) != "working":
             continue
-        c = cell(day, cid, dept)
-        c["present"] += _n(n)
-        c["late"] += _n(late)
-        c["half_day"] += _n(half)
-        c["seconds"] += _n(seconds)
-    for (day, cid, dept), (on_leave, late_on_leave) in leave_rows.items():
-        c = cell(day, cid, dept)
-        c["on_leave"] += on_leave
-        c["late"] -= late_on_leave
-
-    daily: dict[date, dict[str, int]] = {}
-    by_dept: dict[int | None, dict[str, int]] = {}
-    for (day, _cid, dept), c in cells.items():
-        for bucket in (daily.setdefault(day, {}), by_dept.setdefault(dept, {})):
-            for k, v in c.items():
-                bucket[k] = bucket.get(k, 0) + v
+        n, late, half, seconds = _n(n), _n(late), _n(half), _n(seconds)
+        for bucket in sums(day, dept):
+            bucket[1] += n
+            bucket[2] += late
+            bucket[3] += half
+            bucket[5] += seconds
+    for (day, _cid, dept), (on_leave, late_on_leave) in leave_rows.items():
+        for bucket in sums(day, dept):
+            bucket[4] += on_leave
+            bucket[2] -= late_on_leave
+    daily = {day: dict(zip(fields, v, strict=True)) for day, v in per_day.items()}
+    by_dept = {dept: dict(zip(fields, v, strict=True)) for dept, v in per_dept.items()}
     daily_rows = []
     for day in sorted(daily):
         row = _att_totals(daily[day])
@@ -494,7 +499,8 @@ def _leave_day_rows(session: Session, org: int, conds: list, kinds: dict[int, di
     on PostgreSQL, a LATERAL subquery, so the planner never hashes the range's millions of records;
     such records are rare). The requests are then laid over their company's working days here, as
     leave's own `leave_days` does (about three days per request)."""
-    requests = session.exec(
+    db = session.connection()  # plain Core rows: no ORM row processing for tens of thousands of rows
+    requests = db.execute(
         select(LeaveRequest.employee_id, LeaveRequest.start_date, LeaveRequest.end_date, Employee.company_id,
                Employee.department_id, Employee.date_of_joining)
         .join(Employee, Employee.id == LeaveRequest.employee_id)
@@ -512,9 +518,9 @@ def _leave_day_rows(session: Session, org: int, conds: list, kinds: dict[int, di
     if session.get_bind().dialect.name == "postgresql":
         probe = (select(AttendanceRecord.work_date, AttendanceRecord.status).where(*inside)
                  .limit(MAX_RANGE_DAYS).lateral("leave_records"))
-        found = session.execute(base.add_columns(probe.c.work_date, probe.c.status).join(probe, true())).all()
+        found = db.execute(base.add_columns(probe.c.work_date, probe.c.status).join(probe, true())).all()
     else:  # SQLite joins by nested loops over the (employee_id, work_date) index anyway
-        found = session.execute(base.add_columns(AttendanceRecord.work_date, AttendanceRecord.status)
+        found = db.execute(base.add_columns(AttendanceRecord.work_date, AttendanceRecord.status)
                              .join(AttendanceRecord, and_(*inside))).all()
     # Each request's working days in range (a slice of its company's sorted working days), as a set of
     # (person, day, company, department): built and counted at C speed (zip/map/Counter), not day by day.
@@ -548,8 +554,8 @@ def _summary_rows(session: Session, org: int, f: Filters, start: date, end: date
         conds.append(sm.company_id == f.company_id)
     if f.department_id is not None:
         conds.append(sm.department_id == f.department_id)
-    rows = session.exec(select(sm.work_date, sm.company_id, sm.department_id, sm.records, sm.late, sm.half_day,
-                               sm.work_seconds).where(*conds)).all()
+    rows = session.connection().execute(select(sm.work_date, sm.company_id, sm.department_id, sm.records, sm.late,
+                                               sm.half_day, sm.work_seconds).where(*conds)).all()
     return [(day, cid, dept or None, n, late, half, seconds) for day, cid, dept, n, late, half, seconds in rows]
 
 
