@@ -60,6 +60,55 @@ _PUBLIC = {f"{API_PREFIX}/health", f"{API_PREFIX}/auth/register", f"{API_PREFIX}
            f"{API_PREFIX}/auth/password-reset/confirm"}
 
 
+class Pagination(BaseModel):
+    page: int
+    limit: int
+    total: int
+    totalPages: int  # noqa: N815 (the contract's camelCase)
+
+
+class SuccessEnvelope(BaseModel):
+    """The contract's success envelope; `data` is the endpoint's object (or null)."""
+
+    success: Literal[True]
+    message: str
+    data: Any
+
+
+class PageEnvelope(BaseModel):
+    """The contract's paginated envelope."""
+
+    success: Literal[True]
+    data: list[Any]
+    pagination: Pagination
+
+
+class HealthBody(BaseModel):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "unreachable"]
+    cache: Literal["ok", "memory", "unreachable"]
+
+
+def _envelope_ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _document_success(operation: dict) -> None:
+    """Give a JSON success answer that declares no shape of its own the contract's envelope
+    (paginated when the operation takes `page` and `limit`), so its shape is documented and checked."""
+    query = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
+    envelope = PageEnvelope if {"page", "limit"} <= query else SuccessEnvelope
+    for code, response in operation.get("responses", {}).items():
+        if not code.startswith("2"):
+            continue
+        media = response.get("content", {}).get("application/json")
+        if media is None:
+            continue
+        current = media.get("schema", {})
+        if not current or set(current) <= {"type", "title", "additionalProperties"}:
+            media["schema"] = _envelope_ref(envelope)
+
+
 def _document_errors(schema: dict) -> dict:
     """Declare the error answers every operation can give, with the envelope as their schema.
 
@@ -68,16 +117,21 @@ def _document_errors(schema: dict) -> dict:
     (validation), 429 (rate limit) and 500; every operation that needs a token also 401, 403 and 404
     (scope), and every authenticated write 409. Routers declare anything else (`responses=`)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ErrorDetail, ErrorInfo, ErrorEnvelope):
+    for model in (ErrorDetail, ErrorInfo, ErrorEnvelope, Pagination, SuccessEnvelope, PageEnvelope, HealthBody):
         components[model.__name__] = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    components[ErrorEnvelope.__name__].pop("$defs", None)
-    components[ErrorInfo.__name__].pop("$defs", None)
+        components[model.__name__].pop("$defs", None)
+    health = schema.get("paths", {}).get(f"{API_PREFIX}/health", {}).get("get")
+    if health is not None:
+        body = {"application/json": {"schema": _envelope_ref(HealthBody)}}
+        health["responses"] = {"200": {"description": "Up (the cache may be `memory` or `unreachable`)", "content": body},
+                               "503": {"description": "The database is unreachable", "content": body}}
     for path, operations in schema.get("paths", {}).items():
         if not path.startswith(API_PREFIX) or path == f"{API_PREFIX}/health":
             continue
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
+            _document_success(operation)
             codes = {400, 429, 500}
             if path not in _PUBLIC:
                 codes |= {401, 403, 404}

@@ -93,6 +93,11 @@ def test_schema_documents_the_contract_errors_not_fastapis_422(api_app):
     check_in = operations["/api/v1/attendance/check-in"]["post"]["responses"]
     assert {"400", "401", "403", "404", "409"} <= set(check_in)
     assert "422" not in check_in
+    # Success answers are documented as the contract's envelopes (so the fuzzer checks their shape).
+    assert check_in["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/SuccessEnvelope")
+    listing = operations["/api/v1/leave"]["get"]["responses"]["200"]
+    assert listing["content"]["application/json"]["schema"]["$ref"].endswith("/PageEnvelope")
+    assert set(operations["/api/v1/health"]["get"]["responses"]) == {"200", "503"}
 
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
