@@ -78,7 +78,7 @@ def enqueue(session: Session, *, to: str, subject: str, text: str, html_body: st
         body_text=text, body_html=html_body, kind=kind,
     )
     session.add(mail)
-    _deliver_after_commit(session)
+    deliver_after_commit(session)
     return mail
 
 
@@ -93,11 +93,11 @@ def enqueue_many(session: Session, mails: list[dict[str, Any]]) -> int:
         {"organization_id": m.get("organization_id"), "to_address": m["to"], "subject": m["subject"][:300],
          "body_text": m["text"], "body_html": m["html_body"], "kind": m.get("kind", ""), "status": "pending",
          "attempts": 0, "created_at": now, "next_attempt_at": now} for m in mails])
-    _deliver_after_commit(session)
+    deliver_after_commit(session)
     return len(mails)
 
 
-def _deliver_after_commit(session: Session) -> None:
+def deliver_after_commit(session: Session) -> None:
     """Start delivery in a thread once the outermost transaction commits (nothing is kicked for a
     rolled-back change, nor for mail queued inside a rolled-back savepoint: core/txhooks.py)."""
     txhooks.defer(session, "mail", True, _on_outer_commit)

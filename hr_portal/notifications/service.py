@@ -438,17 +438,5 @@ def resend_mail(*, session: Session, actor: Actor, mail_id: Any) -> OutboxMailPu
 
 
 def _kick_delivery_after_commit(session: Session) -> None:
-    from sqlalchemy import event
-
-    def kick(_session: Session) -> None:
-        import threading
-
-        def run() -> None:
-            try:
-                mail.deliver_pending()
-            except Exception:
-                log.exception("mail delivery after resend failed")
-
-        threading.Thread(target=run, name="mail-delivery", daemon=True).start()
-
-    event.listen(session, "after_commit", kick, once=True)
+    """Deliver the resent mail once the outermost transaction commits (not on a savepoint release)."""
+    mail.deliver_after_commit(session)
