@@ -849,9 +849,10 @@ def main() -> int:
     p.add_argument("--start-server", action="store_true")
     p.add_argument("--web-dir", default=str(ROOT / ".web-e2e-bench"))
     p.add_argument("--secret-key", default=DEFAULT_SECRET)
-    p.add_argument("--workers", type=int, default=min((os.cpu_count() or 1) * 2 + 1, 10),
-                   help="app workers with --start-server (GRANIAN_WORKERS) and floor server workers; default: "
-                        "Reflex's count with Redis, 2 x cores + 1. Each app worker may hold 30 PostgreSQL connections")
+    p.add_argument("--workers", type=int, default=2,
+                   help="app workers with --start-server (GRANIAN_WORKERS) and floor server workers (default 2, "
+                        "what docs/performance.md measured). Each app worker may hold 30 PostgreSQL connections: "
+                        "keep workers x 30 under the server's max_connections")
     p.add_argument("--floor-port", type=int, default=3912)
     p.add_argument("--only", default="")
     p.add_argument("--api-rate", type=float, default=100)
