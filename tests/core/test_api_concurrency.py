@@ -127,3 +127,20 @@ def test_derived_admission_limit_leaves_room_for_everyone(clean_database, settin
     assert limit < pool.size() + pool._max_overflow
     settings_override(api_db_concurrency=5)
     assert anyio.run(limits)[0] == 5
+
+
+def test_burst_of_streamed_sheet_downloads_all_succeed_and_release_their_slots(api_server, people, tmp_path):
+    """The monthly sheet CSV is streamed with its own session (reports/api.py) that stays open across
+    worker-thread hops; it takes a slot of the same gate, and gives it back when the stream ends. With
+    the gate at 8, one leaked slot per download would leave the server refusing to serve after 8."""
+    headers = _login(api_server, people["hr_manager"])
+    month = time.strftime("%Y-%m")
+    counts, _ = asyncio.run(_burst(api_server, f"/api/v1/reports/attendance-sheet?month={month}", headers, 100))
+    assert counts == Counter({"200": 100}), f"{counts}\n{_tail(tmp_path)}"
+    counts, _ = asyncio.run(_burst(api_server, "/api/v1/employees?limit=5", headers, 40))
+    assert counts == Counter({"200": 40}), f"{counts}\n{_tail(tmp_path)}"
+    # A refused download (bad month) releases its slot too.
+    for _ in range(12):
+        bad = httpx.get(f"{api_server}/api/v1/reports/attendance-sheet?month=nope", headers=headers, timeout=10)
+        assert bad.status_code == 400, bad.text
+    assert httpx.get(f"{api_server}/api/v1/employees?limit=5", headers=headers, timeout=10).status_code == 200
