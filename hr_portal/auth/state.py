@@ -50,6 +50,7 @@ class AuthState(SessionState):
             self._fail(exc)
             self.busy = False
             return
+        await self._forget_pages()  # nothing a previous user of this tab loaded survives into the new session
         self.session_token = token
         await self.actor()
         self.busy = False

@@ -48,6 +48,14 @@ def _lookup(token: str, ip: str | None, user_agent: str | None) -> tuple[Actor, 
                        "email": profile.email, "org": org.name if org else ""}
 
 
+def _page_states(cls: type[rx.State]) -> list[type[rx.State]]:
+    """Every state below `cls` (the page states of the app), depth first."""
+    found: list[type[rx.State]] = []
+    for sub in sorted(cls.get_substates(), key=lambda c: c.get_full_name()):
+        found += [sub, *_page_states(sub)]
+    return found
+
+
 class SessionState(rx.State):
     """Base of every page state. Public vars here are display-only; authorization never reads them."""
 
@@ -84,6 +92,7 @@ class SessionState(rx.State):
         found = await asyncio.to_thread(_lookup, self.session_token, ip, ua)
         if found is None:
             self._clear()
+            await self._forget_pages()
             return None
         actor, profile = found
         self.signed_in = True
@@ -100,6 +109,17 @@ class SessionState(rx.State):
         if roles and actor.role not in roles:
             raise Forbidden("Your role does not allow this action.")
         return actor
+
+    async def _forget_pages(self) -> None:
+        """Reset every page state of this tab (browser token) to its defaults.
+
+        Reflex keeps a tab's state on the server across sign-outs, and a reload (hydrate) sends all
+        of it to the browser: without this, the next person to sign in on the same tab, or anyone
+        reloading it signed out, would receive what the previous user had loaded (mail outbox,
+        audit log, profiles). Called when a session ends (sign-out, refused session) and on sign-in.
+        """
+        for cls in _page_states(SessionState):
+            (await self.get_state(cls)).reset()
 
     def _clear(self) -> None:
         self.session_token = ""
@@ -125,6 +145,7 @@ class SessionState(rx.State):
         if token:
             await run_service(auth_service.end_ui_session, token=token)
         self._clear()
+        await self._forget_pages()
         # A pushed (not replaced) entry: Back lands on a signed-in page whose guard sends it to sign-in.
         return rx.redirect("/login")
 
