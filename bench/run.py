@@ -246,7 +246,7 @@ def start_floor(database_url: str, port: int, workers: int) -> subprocess.Popen:
 
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     env = {**os.environ, "BENCH_FLOOR_DSN": dsn, "BENCH_FLOOR_ORG": str(ORG)}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "granian"),  # noqa: S603 - fixed argv, no shell "--interface", "asgi", "--host", "127.0.0.1",
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--host", "127.0.0.1",  # noqa: S603
                              "--port", str(port), "--workers", str(workers), "--no-log", "bench.floor_app:app"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
