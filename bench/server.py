@@ -82,14 +82,16 @@ def start(*, database_url: str, redis_url: str, port: int = 3911, web_dir: Path 
     log_path = workdir / "server.log"
     py = sys.executable
     with log_path.open("a") as log:
-        subprocess.run([py, "-m", "hr_portal.cli", "migrate"], cwd=ROOT,  # noqa: S603 - fixed argv, no shell env=env, stdout=log, stderr=subprocess.STDOUT,
+        subprocess.run([py, "-m", "hr_portal.cli", "migrate"], cwd=ROOT, env=env,  # noqa: S603 - fixed argv, no shell
+                       stdout=log, stderr=subprocess.STDOUT,
                        check=True, timeout=300)
         cmd = [py, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port),
                "--backend-host", "127.0.0.1", "--loglevel", "warning"]
         log.write(f"\n$ {' '.join(cmd)}\n")
         log.flush()
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=ROOT,  # noqa: S603 - fixed argv, no shell env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env,  # noqa: S603 - fixed argv, no shell
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     with httpx.Client(timeout=5.0, trust_env=False) as client:
