@@ -65,6 +65,24 @@ def configure(url: str) -> None:
     })
 
 
+def ensure_database(url: str) -> None:
+    """Create the scratch database when it does not exist yet (a fresh machine has only `test`)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": target.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+                print(f"created database {target.database}")
+    finally:
+        admin.dispose()
+
+
 def reset_and_migrate() -> None:
     from sqlalchemy import text
 
@@ -469,6 +487,7 @@ def main() -> int:
     if args.employees < 10 or args.days < 1:
         parser.error("--employees must be at least 10 and --days at least 1")
     configure(args.database_url)
+    ensure_database(args.database_url)
     t = time.perf_counter()
     reset_and_migrate()
     migrate_s = time.perf_counter() - t

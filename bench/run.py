@@ -408,7 +408,12 @@ async def scenario_leave(args, data: dict, floor_url: str) -> None:
     approvers = {p.id: managers[p.manager_id] for p in applicants if p.manager_id in managers}
     applicants = [p for p in applicants if p.id in approvers]
     tokens = api_tokens(sorted({p.user_id for p in applicants} | {m.user_id for m in approvers.values()}))
-    workdays = [day0 + timedelta(days=k) for k in range(28) if (day0 + timedelta(days=k)).weekday() < 5]
+    with get_engine().connect() as conn:  # a public holiday of any company is not a day anyone can take off
+        rows = conn.execute(text("SELECT date, recurring FROM holidays WHERE organization_id = :o"), {"o": ORG}).all()
+    fixed = {d for d, recurring in rows if not recurring}
+    yearly = {(d.month, d.day) for d, recurring in rows if recurring}
+    workdays = [d for d in (day0 + timedelta(days=k) for k in range(28))
+                if d.weekday() < 5 and d not in fixed and (d.month, d.day) not in yearly]
     created: dict[int, int] = {}
     lines = [f"Open loop at {args.leave_rate:g}/s for {args.leave_seconds:g} s: {len(applicants)} people apply for "
              f"one day of leave next month (type {data['leave_type']}), then each request is approved by the "
