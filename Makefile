@@ -28,7 +28,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv bun chromium migrate seed run test lint audit bench bench-data clean distclean
+.PHONY: help venv bun chromium nginx migrate seed run test lint audit bench bench-data clean distclean
 
 help:
 	@echo "make run | test | lint | audit | migrate | seed | venv | bun | chromium | clean | distclean"
@@ -67,6 +67,17 @@ chromium: venv
 	    $(VENV)/bin/playwright install chromium; \
 	fi
 
+# nginx runs deploy/nginx.conf in the reverse-proxy test (tests/e2e/test_reverse_proxy.py).
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then \
+	    :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing nginx with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; \
+	else \
+	    echo "==> nginx is not installed: the reverse-proxy test will be skipped (fails under CI)"; \
+	fi
+
 # ---------------------------------------------------------------- app
 migrate: venv
 	@mkdir -p data
@@ -88,7 +99,7 @@ run: venv bun migrate seed
 
 # The exit status of make is 2 on any failure; pytest's own code is printed and
 # also written to test-results/pytest-exit-code.
-test: venv bun chromium
+test: venv bun chromium nginx
 	@mkdir -p test-results
 	@echo "==> pytest (database: $${HR_TEST_DATABASE_URL:-SQLite}, redis: $${HR_TEST_REDIS_URL:-none})"
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; echo $$rc > test-results/pytest-exit-code; \

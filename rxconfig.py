@@ -14,7 +14,7 @@ config = rx.Config(
     # The browser talks to the backend on the same origin (prod mode serves both on one port).
     api_url=settings.base_url.rstrip("/"),
     deploy_url=settings.base_url.rstrip("/"),
-    frontend_port=settings.port,
+    frontend_port=settings.port if settings.serve_frontend else None,
     backend_port=settings.port,
     cors_allowed_origins=settings.cors_allowed_origins,
     trusted_proxy_hops=settings.trusted_proxy_hops,

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # Public base URL of the portal: used in mailed links, never taken from a request's Host header.
     base_url: str = "http://localhost:3000"
     port: int = 3000
+    # false: this process serves the API and the websocket only (`reflex run --env prod --backend-only`);
+    # the frontend is built once (`reflex export --frontend-only`) and served by the reverse proxy, so every
+    # process behind it hands out the same build (deploy/, docs/operations.md).
+    serve_frontend: bool = True
     # NoDecode: the env value is a comma-separated list or JSON, parsed by _split_origins below.
     cors_allowed_origins: Annotated[list[str], NoDecode] = []
     trusted_proxy_hops: int = 0
