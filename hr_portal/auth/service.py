@@ -294,18 +294,40 @@ def create_ui_session(*, session: Session, email: str, password: str, ip: str | 
 def actor_from_ui_session(*, session: Session, token: str | None, ip: str | None = None,
                           user_agent: str | None = None) -> Actor | None:
     """The actor behind a browser's opaque session token, or None when it is not (or no longer) valid."""
+    found = ui_session_lookup(session=session, token=token, ip=ip, user_agent=user_agent)
+    return found[0] if found is not None else None
+
+
+def ui_session_lookup(*, session: Session, token: str | None, ip: str | None = None,
+                      user_agent: str | None = None) -> tuple[Actor, UserPublic, str] | None:
+    """The actor behind a browser session token with its profile (`user_public`) and organization name,
+    in ONE statement (ui_sessions join users, left join employees and organizations): the Reflex UI
+    re-validates the session on every event. None when the session is unknown, revoked or expired, the
+    user is inactive, or the user's token_version moved on (password change, reset, deactivation)."""
     if not token or len(token) > 200:
         return None
     row = session.exec(
-        select(UISession, User).join(User, User.id == UISession.user_id).where(UISession.token_hash == hash_token(token))
+        select(UISession.revoked_at, UISession.expires_at, UISession.token_version, User.token_version,
+               User.is_active, User.id, User.organization_id, User.role, User.email,
+               Employee.id, Employee.first_name, Employee.last_name, Organization.name)
+        .select_from(UISession)
+        .join(User, User.id == UISession.user_id)
+        .outerjoin(Employee, Employee.user_id == User.id)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+        .where(UISession.token_hash == hash_token(token))
     ).first()
     if row is None:
         return None
-    ui, user = row
-    if (ui.revoked_at is not None or aware(ui.expires_at) <= utcnow() or not user.is_active
-            or ui.token_version != user.token_version):
+    (revoked_at, expires_at, session_version, user_version, is_active, user_id, org_id, role, email,
+     employee_id, first_name, last_name, org_name) = row
+    if revoked_at is not None or aware(expires_at) <= utcnow() or not is_active or session_version != user_version:
         return None
-    return actor_for(session, user, ip=ip, user_agent=user_agent)
+    role = Role(role)
+    actor = Actor(user_id=user_id, organization_id=org_id, role=role, employee_id=employee_id, email=email,
+                  ip=ip, user_agent=user_agent)
+    profile = UserPublic(id=user_id, email=email, first_name=first_name or "", last_name=last_name or "",
+                         role=role, organization_id=org_id, employee_id=employee_id)
+    return actor, profile, org_name or ""
 
 
 def end_ui_session(*, session: Session, token: str | None) -> None:

@@ -3,7 +3,7 @@
 The browser holds only an opaque token (cookie `hr_session`); who the user is, their role and
 organization are looked up server-side on every event through the auth service, so a forged event
 or a stale tab can never act as someone else, and a signed-out, deactivated or re-passworded
-session stops working at once.
+session stops working at once. The look-up is one statement (`auth_service.ui_session_lookup`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from hr_portal.core.authz import PAGE_ROLES, Actor, nav_for
 from hr_portal.core.config import get_settings
 from hr_portal.core.db import session_scope
 from hr_portal.core.errors import AppError, Forbidden, Unauthorized
-from hr_portal.org.models import Organization
 
 T = TypeVar("T")
 
@@ -39,13 +38,12 @@ async def run_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
 
 def _lookup(token: str, ip: str | None, user_agent: str | None) -> tuple[Actor, dict] | None:
     with session_scope() as session:
-        actor = auth_service.actor_from_ui_session(session=session, token=token, ip=ip, user_agent=user_agent)
-        if actor is None:
-            return None
-        profile = auth_service.user_public(session, session.get(auth_service.User, actor.user_id))
-        org = session.get(Organization, actor.organization_id)
-        return actor, {"name": f"{profile.first_name} {profile.last_name}".strip() or profile.email,
-                       "email": profile.email, "org": org.name if org else ""}
+        found = auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=user_agent)
+    if found is None:
+        return None
+    actor, profile, org_name = found
+    return actor, {"name": f"{profile.first_name} {profile.last_name}".strip() or profile.email,
+                   "email": profile.email, "org": org_name}
 
 
 def _page_states(cls: type[rx.State]) -> list[type[rx.State]]:
