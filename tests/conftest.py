@@ -179,6 +179,13 @@ def migrated_database() -> str:
     return get_settings().database_url
 
 
+def _drain_events() -> None:
+    """Background event listeners (core/events.py) of this test finish before its tables are emptied."""
+    from hr_portal.core import events
+
+    events.drain()
+
+
 def _wait_for_mail_threads(timeout: float = 5.0) -> None:
     """Background mail delivery (kicked after a commit) must not run into the next test's cleanup."""
     for thread in threading.enumerate():
@@ -234,6 +241,7 @@ def _existing_tables() -> set[str]:
 def clean_database(migrated_database: str) -> Iterator[str]:
     """The migrated database; emptied (and caches reset) after the test. ``db`` and ``client`` use it."""
     yield migrated_database
+    _drain_events()
     _wait_for_mail_threads()
     clear_caches()  # a test may have changed settings; the next one starts from the test env
     truncate_all_tables()

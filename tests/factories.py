@@ -234,8 +234,10 @@ def deliver_and_collect(outbox_dir: str | Path, *, to: str | None = None, expect
     lock with it, so once it returns every due mail is on disk. When ``expect`` is given, poll
     briefly (at most ``wait`` seconds) until that many messages are there.
     """
+    from hr_portal.core import events
     from hr_portal.core.mail import deliver_pending
 
+    events.drain()  # mails queued by background event listeners (notifications) are in the outbox first
     deadline = time.monotonic() + wait
     while True:
         deliver_pending()

@@ -1,5 +1,6 @@
 """Durable event listeners: a listener that raises never breaks the action that published the event
-(core/events.py already guarantees that); here its failure is also *kept* (event, payload, error) in
+(core/events.py already guarantees that; durable listeners run on its background event worker, after
+the commit and off the request); here its failure is also *kept* (event, payload, error) in
 `listener_failures` and retried by the job `notifications.retry_listeners` with exponential backoff,
 until it succeeds or has failed `HR_NOTIFY_LISTENER_MAX_ATTEMPTS` times (then status `failed`).
 
@@ -83,12 +84,14 @@ def durable(fn: Listener) -> Listener:
 _subscribed: dict[tuple[str, str], Listener] = {}
 
 
-def subscribe_durable(name: str, fn: Listener) -> Listener:
-    """Subscribe `fn` (wrapped by `durable`) to event `name`; idempotent per (event, listener)."""
+def subscribe_durable(name: str, fn: Listener, *, background: bool = True) -> Listener:
+    """Subscribe `fn` (wrapped by `durable`) to event `name`; idempotent per (event, listener). A durable
+    listener works in a transaction of its own, so by default it runs on the event worker, off the
+    committing request (core/events.py: `background`)."""
     key = (name, listener_key(fn))
     if key not in _subscribed:
         _subscribed[key] = durable(fn)
-        events.subscribe(name, _subscribed[key])
+    events.subscribe(name, _subscribed[key], background=background)
     return _subscribed[key]
 
 

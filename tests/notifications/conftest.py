@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from hr_portal.core import events
 from hr_portal.core.authz import Actor
 from hr_portal.core.db import get_engine
 from hr_portal.notifications.models import Notification
@@ -34,6 +35,8 @@ def run(fn: Callable[..., Any], **kw: Any) -> Any:
 
 
 def inbox(user_id: int) -> list[Notification]:
+    """The user's notifications, once the background listeners have handled every event so far."""
+    events.drain()
     with Session(get_engine()) as s:
         return list(s.exec(select(Notification).where(Notification.user_id == user_id)
                            .order_by(Notification.id)).all())

@@ -52,6 +52,7 @@ def _apply(person, leave_type, day: dt.date):
 
 
 def _mail_kinds(to: str) -> list[str]:
+    events.drain()
     with Session(get_engine()) as s:
         return [m.kind for m in s.exec(select(OutboxEmail).where(OutboxEmail.to_address == to)).all()]
 
@@ -281,6 +282,7 @@ def test_listeners_are_subscribed_once_and_durably():
     for name, fn in listeners.SUBSCRIPTIONS:
         wrapped = [f for f in events._listeners[name] if getattr(f, "__wrapped__", None) is fn]
         assert len(wrapped) == 1, name
+        assert wrapped[0] in events._background, name  # off the committing request (event worker)
     listeners.subscribe_all()
     assert all(len([f for f in events._listeners[n] if getattr(f, "__wrapped__", None) is fn]) == 1
                for n, fn in listeners.SUBSCRIPTIONS)
