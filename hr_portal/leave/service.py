@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role, User
@@ -77,9 +79,43 @@ def fmt_date(day: date) -> str:
     return f"{day.day} {day.strftime('%b')} {day.year}"
 
 
-def _topics(session: Session, organization_id: int, *user_ids: int | None) -> None:
+def _topics(session: Session, organization_id: int, *user_ids: int | None, queues: Iterable[str] = ()) -> None:
+    """After the commit: the organization's leave topic (team calendar), the "leave" topics of `user_ids`
+    (My leave) and `queues`, the topics of the approval queues the change touches (`queue_topics`)."""
     live.notify(session, live.org_topic(organization_id, "leave"),
-                *[live.user_topic(u, "leave") for u in user_ids if u])
+                *[live.user_topic(u, "leave") for u in user_ids if u], *queues)
+
+
+# Live topics of the approval queues: an approvals page follows its own user's queue topic, HR and admins
+# also the organization's HR queue topic (they may decide every pending request). A change is published
+# only to the queues that show (or showed) the request, so a decision does not reload every open approvals
+# page of the organization.
+QUEUE_TOPIC = "leave_queue"
+HR_QUEUE_TOPIC = "leave_queue_hr"
+
+
+def approvals_page_topics(actor: Actor) -> list[str]:
+    """The topics an approvals page of `actor` follows."""
+    topics = [live.user_topic(actor.user_id, QUEUE_TOPIC)]
+    if actor.role in HR:
+        topics.append(live.org_topic(actor.organization_id, HR_QUEUE_TOPIC))
+    return topics
+
+
+def queue_topics(session: Session, organization_id: int, manager_employee_id: int | None, today: date, *,
+                 step: int = 1) -> list[str]:
+    """The queues showing a pending request (before the change that is being published): HR's, and at
+    step 1 those of the requester's manager and of the manager's delegates (active `today`). One statement
+    at most."""
+    topics = [live.org_topic(organization_id, HR_QUEUE_TOPIC)]
+    if step >= 2 or manager_employee_id is None:
+        return topics
+    delegates = select(LeaveDelegation.delegate_employee_id).where(
+        LeaveDelegation.approver_employee_id == manager_employee_id, LeaveDelegation.revoked_at.is_(None),
+        LeaveDelegation.start_date <= today, LeaveDelegation.end_date >= today)
+    users = session.exec(select(Employee.user_id).where(
+        or_(Employee.id == manager_employee_id, Employee.id.in_(delegates)), Employee.user_id.is_not(None))).all()
+    return topics + [live.user_topic(u, QUEUE_TOPIC) for u in sorted(set(users))]
 
 
 # ================================================================ working days and cost
@@ -894,11 +930,18 @@ def _employee_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {e.id: e.full_name for e in session.exec(select(Employee).where(Employee.id.in_(list(ids)))).all()}
 
 
-def to_public(session: Session, requests: list[LeaveRequest]) -> list[LeavePublic]:
-    names = _employee_names(session, {r.employee_id for r in requests} |
-                            {r.approver_employee_id for r in requests if r.approver_employee_id})
-    type_names = {t.id: t.name for t in session.exec(select(LeaveType).where(
-        LeaveType.id.in_(list({r.leave_type_id for r in requests} or {0})))).all()}
+def to_public(session: Session, requests: list[LeaveRequest], *, names: dict[int, str] | None = None,
+              type_names: dict[int, str] | None = None) -> list[LeavePublic]:
+    """Requests as the API shows them. `names` (employee id -> name) and `type_names` (leave type id ->
+    name) may be given by a caller that has them already; whatever they lack is read."""
+    names = dict(names or {})
+    missing = ({r.employee_id for r in requests} |
+               {r.approver_employee_id for r in requests if r.approver_employee_id}) - set(names)
+    names.update(_employee_names(session, missing))
+    type_names = dict(type_names or {})
+    if missing_types := {r.leave_type_id for r in requests} - set(type_names):
+        type_names.update({t.id: t.name for t in session.exec(select(LeaveType).where(
+            LeaveType.id.in_(list(missing_types)))).all()})
     file_ids = [r.attachment_file_id for r in requests if r.attachment_file_id]
     attachment_names = dict(session.exec(select(files.StoredFile.id, files.StoredFile.original_name).where(
         files.StoredFile.id.in_(file_ids))).all()) if file_ids else {}
@@ -1099,8 +1142,9 @@ def apply_leave(*, session: Session, actor: Actor, leave_type_id: Any, start_dat
     events.publish(session, events.LEAVE_APPLIED, leave_id=request.id, organization_id=actor.organization_id,
                    employee_id=emp.id, requester_user_id=actor.user_id, start_date=start.isoformat(),
                    end_date=end.isoformat(), days=q.days)
-    _topics(session, actor.organization_id, actor.user_id)
-    return to_public(session, [request])[0]
+    _topics(session, actor.organization_id, actor.user_id,
+            queues=queue_topics(session, actor.organization_id, emp.manager_id, today))
+    return to_public(session, [request], names={emp.id: emp.full_name}, type_names={t.id: t.name})[0]
 
 
 # ---------------------------------------------------------------- attachments
@@ -1234,7 +1278,8 @@ def cancel_leave(*, session: Session, actor: Actor, leave_id: Any, now: dt.datet
                  changes={"status": [was.value, "cancelled"]})
     events.publish(session, events.LEAVE_CANCELLED, leave_id=req.id, organization_id=req.organization_id,
                    employee_id=req.employee_id, requester_user_id=req.requester_user_id, was=was.value)
-    _topics(session, req.organization_id, req.requester_user_id)
+    _topics(session, req.organization_id, req.requester_user_id,
+            queues=queue_topics(session, req.organization_id, emp.manager_id, today, step=req.step))
     return to_public(session, [req])[0]
 
 
@@ -1268,9 +1313,38 @@ def decision_right(session: Session, actor: Actor, req: LeaveRequest, requester:
     return False, None, "You can decide only the leave of your own team (or of a manager who delegated to you)."
 
 
+def _load_for_decision(session: Session, actor: Actor, leave_id: Any, today: date
+                       ) -> tuple[LeaveRequest, Employee, Company, LeaveType, str | None]:
+    """The request (scoped as `_get_scoped`), its employee, the employee's company, its type and the
+    actor's own name, in one statement."""
+    try:
+        leave_id = int(leave_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound("Leave request not found.") from exc
+    me = aliased(Employee)
+    row = session.exec(
+        select(LeaveRequest, Employee, Company, LeaveType, me.first_name, me.last_name)
+        .join(Employee, Employee.id == LeaveRequest.employee_id)
+        .join(Company, Company.id == Employee.company_id)
+        .join(LeaveType, LeaveType.id == LeaveRequest.leave_type_id)
+        .outerjoin(me, me.id == (actor.employee_id or -1))
+        .where(LeaveRequest.id == leave_id, LeaveRequest.organization_id == actor.organization_id,
+               or_(scope_condition(actor, LeaveRequest.employee_id), _delegated_condition(actor, today)))).first()
+    if row is None:
+        raise NotFound("Leave request not found.")
+    req, requester, company, leave_type, first, last = row
+    my_name = f"{first or ''} {last or ''}".strip() if actor.employee_id is not None and first is not None else None
+    return req, requester, company, leave_type, my_name
+
+
 def decide(*, session: Session, actor: Actor, leave_id: Any, status: str, comment: str | None = None,
            now: dt.datetime | None = None) -> LeavePublic:
-    """Approve or reject the current step of a pending request."""
+    """Approve or reject the current step of a pending request.
+
+    Statements (a manager's final approval): the request with its employee, company, type and the actor's
+    name (one SELECT), the conditional UPDATE, the decision row, the company's holidays (the days taken),
+    the ledger line, the audit entry and the queues to tell (one SELECT); notifications and mails follow
+    after the commit, off the request (core/events.py, background listeners)."""
     require(actor, *APPROVERS)
     try:
         decision = LeaveStatus(status)
@@ -1281,11 +1355,10 @@ def decide(*, session: Session, actor: Actor, leave_id: Any, status: str, commen
     comment = (comment or "").strip() or None
     if comment and len(comment) > 1000:
         raise ValidationFailed.field("comment", "Comment must be at most 1000 characters.")
-    req = _get_scoped(session, actor, leave_id, today=(now or utcnow()).date())
+    req, requester, company, t, my_name = _load_for_decision(session, actor, leave_id, (now or utcnow()).date())
     if req.status != LeaveStatus.pending:
         raise Conflict(f"This leave is not pending: it is {req.status.value}.")
-    requester = session.get(Employee, req.employee_id)
-    today = company_today(_company_of(session, requester), now)
+    today = company_today(company, now)
     allowed, on_behalf, why = decision_right(session, actor, req, requester, today)
     if not allowed:
         raise Forbidden(why)
@@ -1301,9 +1374,11 @@ def decide(*, session: Session, actor: Actor, leave_id: Any, status: str, commen
                       approver_comment=comment)
     won = session.exec(update(LeaveRequest).where(LeaveRequest.id == req.id, LeaveRequest.status ==
                                                   LeaveStatus.pending, LeaveRequest.step == step)
-                       .values(**values)).rowcount
+                       .values(**values).execution_options(synchronize_session=False)).rowcount
     if won != 1:
         raise Conflict("This leave was decided meanwhile by someone else.")
+    for key, value in values.items():  # what the UPDATE wrote, without reading the row back
+        set_committed_value(req, key, value)
     # No savepoint here: core/events and core/live hook after_commit, which SQLAlchemy also fires when a
     # savepoint is released. A clash rolls back the whole unit of work (the caller's transaction).
     session.add(LeaveApproval(organization_id=req.organization_id, leave_request_id=req.id, step=step,
@@ -1313,12 +1388,12 @@ def decide(*, session: Session, actor: Actor, leave_id: Any, status: str, commen
         session.flush()
     except IntegrityError as exc:
         raise Conflict("This leave was decided meanwhile by someone else.") from exc
-    session.refresh(req)
-    t = session.get(LeaveType, req.leave_type_id)
+    names = {requester.id: requester.full_name}
+    if actor.employee_id is not None and my_name is not None:
+        names[actor.employee_id] = my_name
     if final and decision == LeaveStatus.approved:
-        who = _employee_names(session, {actor.employee_id} if actor.employee_id else set()).get(
-            actor.employee_id, actor.email)
-        for year, days in _by_year(request_fractions(session, req, t, _company_of(session, requester))).items():
+        who = names.get(actor.employee_id, actor.email) if actor.employee_id else actor.email
+        for year, days in _by_year(request_fractions(session, req, t, company)).items():
             session.add(LeaveLedger(
                 organization_id=req.organization_id, employee_id=req.employee_id, leave_type_id=req.leave_type_id,
                 year=year, entry_date=max(req.start_date, date(year, 1, 1)), kind=LedgerKind.taken, amount=-days,
@@ -1336,8 +1411,9 @@ def decide(*, session: Session, actor: Actor, leave_id: Any, status: str, commen
                    requester_user_id=req.requester_user_id, actor_user_id=actor.user_id, status=decision.value,
                    step=step, final=final, comment=comment, start_date=req.start_date.isoformat(),
                    end_date=req.end_date.isoformat(), days=req.days)
-    _topics(session, req.organization_id, req.requester_user_id)
-    return to_public(session, [req])[0]
+    _topics(session, req.organization_id, req.requester_user_id,
+            queues=queue_topics(session, req.organization_id, requester.manager_id, today, step=step))
+    return to_public(session, [req], names=names, type_names={t.id: t.name})[0]
 
 
 def decide_many(*, session: Session, actor: Actor, leave_ids: list[int], status: str, comment: str | None = None
@@ -1508,7 +1584,9 @@ def create_delegation(*, session: Session, actor: Actor, delegate_employee_id: A
     audit.record(session, action="leave.delegated", actor=actor, entity_type="leave_delegation", entity_id=d.id,
                  changes={"approver": approver.id, "delegate": delegate.id, "start": start.isoformat(),
                           "end": end.isoformat()})
-    _topics(session, actor.organization_id, delegate.user_id)
+    _topics(session, actor.organization_id, delegate.user_id, queues=[
+        live.org_topic(actor.organization_id, HR_QUEUE_TOPIC),
+        *[live.user_topic(u, QUEUE_TOPIC) for u in (approver.user_id, delegate.user_id) if u]])
     return _delegation_dict(session, d)
 
 
@@ -1543,7 +1621,10 @@ def revoke_delegation(*, session: Session, actor: Actor, delegation_id: Any) -> 
     session.add(d)
     audit.record(session, action="leave.delegation_revoked", actor=actor, entity_type="leave_delegation",
                  entity_id=d.id)
-    _topics(session, actor.organization_id)
+    users = session.exec(select(Employee.user_id).where(
+        Employee.id.in_([d.approver_employee_id, d.delegate_employee_id]))).all()
+    _topics(session, actor.organization_id, queues=[
+        live.org_topic(actor.organization_id, HR_QUEUE_TOPIC), *[live.user_topic(u, QUEUE_TOPIC) for u in users if u]])
 
 
 def delegate_candidates(*, session: Session, actor: Actor) -> list[dict[str, Any]]:

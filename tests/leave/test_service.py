@@ -564,6 +564,57 @@ def test_every_change_publishes_events_and_live_topics(leave_org, monkeypatch):
     assert len(leave_topics) == 6 and all(expected <= t for t in leave_topics)
 
 
+def test_queue_topics_reach_only_the_queues_that_show_the_request(leave_org, make_person, monkeypatch):
+    """Approvals pages follow their own user's queue topic (HR also the organization's HR queue topic); a
+    change goes to the requester's manager, the manager's delegates of the day and HR, not to every
+    approver of the organization."""
+    org_id, people = leave_org["org"].id, leave_org["people"]
+    delegate = make_person(leave_org["org"], role=Role.manager, first_name="Dele")
+    bystander = make_person(leave_org["org"], role=Role.manager, first_name="Other")
+    published: list[set[str]] = []
+    monkeypatch.setattr(live.LiveHub, "publish", lambda self, t: published.append(set(t)))
+
+    def queue(person) -> str:
+        return live.user_topic(person.user_id, service.QUEUE_TOPIC)
+
+    hr_queue = live.org_topic(org_id, service.HR_QUEUE_TOPIC)
+    assert service.approvals_page_topics(leave_org["actors"]["manager"]) == [queue(people["manager"])]
+    assert service.approvals_page_topics(leave_org["actors"]["hr_manager"]) == [queue(people["hr_manager"]), hr_queue]
+
+    everything: set[str] = set()
+
+    def last() -> set[str]:
+        """The queue topics of the last change (one commit); the notification listeners' inbox topics
+        come from the event worker, in their own commits."""
+        events.drain()
+        mine = [t for t in published if live.org_topic(org_id, "leave") in t]
+        assert len(mine) == 1, published
+        everything.update(*published)
+        published.clear()
+        return {t for t in mine[0] if "leave_queue" in t}
+
+    a = apply(leave_org, start_date="2030-03-11", end_date="2030-03-11")
+    assert last() == {hr_queue, queue(people["manager"])}
+    run(service.create_delegation, actor=leave_org["actors"]["manager"], delegate_employee_id=delegate.employee_id,
+        start_date="2030-03-01", end_date="2030-03-10", now=NOW)
+    assert last() == {hr_queue, queue(people["manager"]), queue(delegate)}
+    b = apply(leave_org, start_date="2030-03-12", end_date="2030-03-12")
+    assert last() == {hr_queue, queue(people["manager"]), queue(delegate)}
+    run(service.decide, actor=actor_of(delegate), leave_id=b.id, status="approved", now=NOW)
+    assert last() == {hr_queue, queue(people["manager"]), queue(delegate)}
+    run(service.cancel_leave, actor=leave_org["actors"]["employee"], leave_id=a.id, now=NOW)
+    assert last() == {hr_queue, queue(people["manager"]), queue(delegate)}
+    # two steps: the manager's step leaves the manager's queue for HR's; HR's step concerns HR only
+    long = apply(leave_org, start_date="2030-04-01", end_date="2030-04-19")  # 15 days > 10: HR step
+    events.drain()
+    published.clear()
+    assert decide(leave_org, long.id).step == 2
+    assert last() == {hr_queue, queue(people["manager"]), queue(delegate)}
+    assert decide(leave_org, long.id, who="hr_manager").status == "approved"
+    assert last() == {hr_queue}
+    assert queue(people["employee"]) not in everything and queue(bystander) not in everything
+
+
 def test_team_calendar_shows_approved_pending_and_holidays(leave_org, holiday):
     holiday(leave_org["org"], "2030-03-15", "Founders' Day")
     decide(leave_org, apply(leave_org, start_date="2030-03-11", end_date="2030-03-12", half_day_end=True).id)
