@@ -384,19 +384,24 @@ class ApprovalsState(LeaveBase):
     def all_selected(self) -> bool:
         return bool(self.queue) and len(self.selected) == len(self.queue)
 
-    async def _load(self, actor) -> None:
-        def work(session):
-            return (service.approval_queue(session=session, actor=actor),
-                    service.list_delegations(session=session, actor=actor),
-                    service.delegate_candidates(session=session, actor=actor))
-
-        queue, delegations, candidates = await run_service(work)
+    def _set_queue(self, queue: list[dict]) -> None:
         self.queue = [{**_leave_row(q), "balanceLabel": _num(q["balance"]), "afterLabel": _num(q["availableAfter"]),
                        "negative": q["availableAfter"] < 0} for q in queue]
         ids = {q["id"] for q in queue}
         self.selected = [i for i in self.selected if i in ids]
+
+    async def _load(self, actor, *, candidates: bool = True) -> None:
+        """The queue and the delegations (and the people one may delegate to), in one unit of work."""
+        def work(session):
+            return (service.approval_queue(session=session, actor=actor),
+                    service.list_delegations(session=session, actor=actor),
+                    service.delegate_candidates(session=session, actor=actor) if candidates else None)
+
+        queue, delegations, people = await run_service(work)
+        self._set_queue(queue)
         self.delegations = delegations
-        self.candidates = [{"id": str(c["id"]), "name": c["name"]} for c in candidates]
+        if people is not None:
+            self.candidates = [{"id": str(c["id"]), "name": c["name"]} for c in people]
         self.is_hr = actor.role in HR
 
     @rx.event
@@ -406,11 +411,14 @@ class ApprovalsState(LeaveBase):
             return redirect
         actor = await self.require(*APPROVERS)
         await self._load(actor)
-        self._topics = [org_topic(actor.organization_id, "leave")]
+        # This approver's own queue topic (and HR's): a request arriving or decided elsewhere reloads the
+        # pages that show it, not every approvals page of the organization (leave/service.py queue_topics).
+        self._topics = service.approvals_page_topics(actor)
         return ApprovalsState.watch
 
     async def _reload(self) -> None:
-        await self._load(await self.require(*APPROVERS))
+        # Delegations change with the queue topics too; who may be a delegate does not (loaded on open).
+        await self._load(await self.require(*APPROVERS), candidates=False)
 
     @rx.event(background=True)
     async def watch(self):
@@ -461,17 +469,27 @@ class ApprovalsState(LeaveBase):
             actor = await self.require(*APPROVERS)
             result = await run_service(service.decide_many, actor=actor, leave_ids=list(self.dialog_ids),
                                        status=self.dialog_status, comment=self.comment)
-            await self._load(actor)
         except AppError as exc:
             self.busy = False
             yield self._fail(exc)
             return
+        # The decision is committed: show it at once (rows gone, dialog closed, toast), then reload the queue
+        # (balances and team absences of the other rows, requests decided elsewhere) in a second update.
+        gone = set(result["done"])  # a refused one stays until the reload says otherwise
+        self.queue = [q for q in self.queue if q["id"] not in gone]
+        self.selected = [i for i in self.selected if i not in gone]
         self.busy, self.dialog_open = False, False
         word = "Approved" if self.dialog_status == "approved" else "Rejected"
         if result["done"]:
             yield rx.toast.success(f"{word} {len(result['done'])} request(s).")
         for failure in result["failed"]:
             yield rx.toast.error(failure["message"])
+        try:
+            queue = await run_service(service.approval_queue, actor=actor)
+        except AppError as exc:
+            yield self._fail(exc)
+            return
+        self._set_queue(queue)
 
     # ---- delegation
     @rx.event
@@ -531,10 +549,7 @@ class CalendarState(LeaveBase):
     departments: list[dict] = []
     department: str = "all"
     only_off: bool = False
-
-    @rx.var
-    def shown_rows(self) -> list[dict]:
-        return [r for r in self.rows if r["onLeave"]] if self.only_off else self.rows
+    off_count: int = 0  # rows of people off (approved or pending) this month: "only people off" filters in the page
 
     async def _load(self, actor) -> None:
         dept = _int(self.department) if self.department != "all" else None
@@ -547,9 +562,12 @@ class CalendarState(LeaveBase):
         data, departments = await run_service(work)
         self.title = data["title"]
         self.header = data["header"]
-        self.rows = [{**r, "cells": [{**c, "color": CELL_COLORS.get(c["state"], "transparent"),
-                                      "tip": c["state"].replace("_", " ")} for c in r["cells"]],
-                      "daysOffLabel": _num(r["daysOff"])} for r in data["rows"]]
+        # A cell is its state only ("approved", "weekly_off", ...); the page gives it its colour and tooltip.
+        # (A colour and a tooltip per cell, and a computed copy of the rows for "only people off", made this
+        # the largest page state.)
+        self.rows = [{**r, "cells": [c["state"] for c in r["cells"]], "daysOffLabel": _num(r["daysOff"])}
+                     for r in data["rows"]]
+        self.off_count = sum(1 for r in data["rows"] if r["onLeave"])
         self.holidays = [{**h, "label": dt.date.fromisoformat(h["date"]).strftime("%a %d %b")}
                          for h in data["holidays"]]
         self.departments = [{"id": str(d["id"]), "name": d["name"]} for d in departments]

@@ -5,15 +5,17 @@ employee's page shows the decision, the balance and the ledger lines behind it (
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import uuid
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from tests.e2e.helpers import sign_in
+from tests.e2e.helpers import DEMO_PASSWORD, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -135,6 +137,56 @@ def test_employee_applies_manager_approves_live_and_ledger_explains(browser, por
         expect(employee.get_by_test_id("ledger-total")).to_have_text(
             "Balance 2.5 − pending 0 = available 2.5")
     finally:
+        for p in pages:
+            p.context.close()
+
+
+def _api(base_url: str, email: str) -> tuple[httpx.Client, dict[str, str]]:
+    client = httpx.Client(base_url=base_url + "/api/v1", timeout=30)
+    token = client.post("/auth/login", json={"email": email, "password": DEMO_PASSWORD}).json()["data"]["accessToken"]
+    return client, {"Authorization": f"Bearer {token}"}
+
+
+def test_approval_queues_follow_a_request_live_when_it_arrives_and_when_it_is_decided_elsewhere(browser, portal):
+    """The manager's and HR's approvals pages each follow their own queue topics (leave/service.py
+    queue_topics): both show a new request of the manager's report without a reload, and both drop it
+    without a reload when it is decided through another client (the legacy API)."""
+    expect.set_options(timeout=20_000)
+    marker = "E2E queue " + uuid.uuid4().hex[:6]
+    pages: list[Page] = []
+    employee_api, employee_auth = _api(portal.base_url, "employee@acme.example")
+    manager_api, manager_auth = _api(portal.base_url, "manager@acme.example")
+    try:
+        for email in ("manager@acme.example", "hr@acme.example"):
+            page = _new_page(browser, portal, email)
+            pages.append(page)
+            page.goto("/leave/approvals")
+            expect(page.get_by_role("heading", name="Leave approvals")).to_be_visible()
+            expect(page.get_by_test_id("queue-row").filter(has_text=marker)).to_have_count(0)
+        types = employee_api.get("/leave/types", headers=employee_auth).json()["data"]
+        unpaid = next(t for t in types if t["name"] == "Unpaid")
+        leave = None
+        for _ in range(20):  # a free weekday (other tests may hold some dates)
+            day = dt.date.today() + dt.timedelta(days=random.randint(20, 300))
+            if day.weekday() >= 5:
+                continue
+            r = employee_api.post("/leave", headers=employee_auth, json={
+                "leaveTypeId": unpaid["id"], "startDate": day.isoformat(), "endDate": day.isoformat(),
+                "reason": marker})
+            if r.status_code == 201:
+                leave = r.json()["data"]
+                break
+        assert leave is not None, "could not apply for leave"
+        for page in pages:  # arrived: no reload
+            expect(page.get_by_test_id("queue-row").filter(has_text=marker)).to_have_count(1)
+        r = manager_api.put(f"/leave/{leave['id']}/approve", headers=manager_auth,
+                            json={"status": "rejected", "comment": "Decided elsewhere"})
+        assert r.status_code == 200, r.text
+        for page in pages:  # decided elsewhere: gone without a reload
+            expect(page.get_by_test_id("queue-row").filter(has_text=marker)).to_have_count(0)
+    finally:
+        employee_api.close()
+        manager_api.close()
         for p in pages:
             p.context.close()
 
