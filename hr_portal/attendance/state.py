@@ -618,7 +618,9 @@ class AttendanceSettingsState(AttendanceBase):
     location_required: bool = False
     sites: list[dict[str, Any]] = []
     overrides: list[dict[str, Any]] = []
-    people: list[dict[str, Any]] = []
+    # The per-employee shift picker's choices: everyone active in the company, kept once, in the shape the
+    # picker renders (a list of people and a computed copy of it made this the largest page state).
+    people_options: list[dict[str, str]] = []
     loaded: bool = False
     # shift dialog
     sd_open: bool = False
@@ -648,10 +650,6 @@ class AttendanceSettingsState(AttendanceBase):
         return [{"value": str(s["id"]), "label": f"{s['name']} ({s['hours_label']})"} for s in self.shifts]
 
     @rx.var
-    def people_options(self) -> list[dict[str, str]]:
-        return [{"value": str(p["id"]), "label": p["name"]} for p in self.people]
-
-    @rx.var
     def company_options(self) -> list[dict[str, str]]:
         return [{"value": str(c["id"]), "label": f"{c['name']} ({c['timezone']})"} for c in self.companies]
 
@@ -661,7 +659,8 @@ class AttendanceSettingsState(AttendanceBase):
         self.company_id = str(view["company"]["id"])
         self.company_name, self.company_tz = view["company"]["name"], view["company"]["timezone"]
         self.shifts, self.location_required = view["shifts"], view["location_required"]
-        self.sites, self.overrides, self.people = view["sites"], view["overrides"], view["people"]
+        self.sites, self.overrides = view["sites"], view["overrides"]
+        self.people_options = [{"value": str(p["id"]), "label": p["name"]} for p in view["people"]]
         self.loaded = True
 
     @rx.event
