@@ -1088,6 +1088,10 @@ class ImportState(SessionState):
     busy: bool = False
     _import_id: int | None = None
 
+    def _keep_on_leave(self) -> bool:
+        # An import still applying reports its progress here; coming back to the page shows it.
+        return self.step == "applying"
+
     @rx.var
     def has_errors(self) -> bool:
         return int(self.summary.get("error", 0) or 0) > 0

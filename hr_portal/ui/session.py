@@ -3,13 +3,26 @@
 The browser holds only an opaque token (cookie `hr_session`); who the user is, their role and
 organization are looked up server-side on every event through the auth service, so a forged event
 or a stale tab can never act as someone else, and a signed-out, deactivated or re-passworded
-session stops working at once. The look-up is one statement (`auth_service.ui_session_lookup`).
+session stops working at once. The look-up is one statement (`auth_service.ui_session_lookup`); a
+page's on_load that calls `guard_page` and then `require` in the same event looks it up once (the
+result is remembered for that one event only, never across events).
+
+One page's data at a time: Reflex keeps every substate a tab ever filled until the tab signs out, so
+a tab that toured the portal carried every page's lists in its server-side state (in Redis with
+several workers). When a page's on_load calls `guard_page`, the page states that hold the data of
+other pages this tab visited are reset to their defaults. SessionState keeps the (short) list of
+those states, `_holding`, so a navigation loads only them from the state manager, not every
+substate. The states of a page are the states of its route's on_load handlers; states that other
+pages or the layout share (the notifications bell, the check-in card, the report filters) have no
+on_load of their own and are never dropped. A page state that must survive leaving its page (an
+employee import still applying) says so in `_keep_on_leave`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import reflex as rx
@@ -46,6 +59,39 @@ def _lookup(token: str, ip: str | None, user_agent: str | None) -> tuple[Actor, 
                    "email": profile.email, "org": org_name}
 
 
+# (event id, session token, actor) that `guard_page` validated in the event being processed; the next
+# `actor()` of the same event takes it instead of looking the session up again. A context variable:
+# every Reflex event runs in its own asyncio task (with a copy of the context), so nothing here
+# outlives the event, whatever the state manager keeps in memory; the event id guards the rest.
+_GUARDED: ContextVar[tuple[str, str, Actor] | None] = ContextVar("hr_portal_guarded_actor", default=None)
+
+
+def _event_id() -> str:
+    """The transaction id of the Reflex event being processed, "" outside one."""
+    from reflex_base.event.context import EventContext
+
+    try:
+        return EventContext.get().txid
+    except LookupError:
+        return ""
+
+
+def _route_states(path: str) -> set[str]:
+    """Full names of the page states whose on_load handlers run for `path` (the states of that page)."""
+    from reflex.istate.shared import RegistrationContext
+
+    try:
+        app = RegistrationContext.get().app
+    except LookupError:
+        return set()
+    names = set()
+    for event in app.get_load_events(path):
+        cls = getattr(getattr(event, "handler", event), "state", None)
+        if isinstance(cls, type) and issubclass(cls, SessionState) and cls is not SessionState:
+            names.add(cls.get_full_name())
+    return names
+
+
 def _page_states(cls: type[rx.State]) -> list[type[rx.State]]:
     """Every state below `cls` (the page states of the app), depth first."""
     found: list[type[rx.State]] = []
@@ -69,6 +115,8 @@ class SessionState(rx.State):
     # Backend-only (never sent to the browser): bumps when a page starts a live watcher (ui/live.py).
     _live_generation: int = 0
     _topics: list[str] = []
+    # Full names of the page states holding a page's data (see the module docstring).
+    _holding: list[str] = []
 
     @rx.var
     def role_label(self) -> str:
@@ -86,6 +134,12 @@ class SessionState(rx.State):
         """The current actor, re-validated against the database (None when signed out or revoked)."""
         if not self.session_token:
             return None
+        guarded = _GUARDED.get()
+        if guarded is not None:
+            _GUARDED.set(None)  # once: a handler that looks again later in the event gets a fresh look-up
+            event = _event_id()
+            if event and guarded[0] == event and guarded[1] == self.session_token:
+                return guarded[2]
         ip, ua = self._client()
         found = await asyncio.to_thread(_lookup, self.session_token, ip, ua)
         if found is None:
@@ -118,6 +172,30 @@ class SessionState(rx.State):
         """
         for cls in _page_states(SessionState):
             (await self.get_state(cls)).reset()
+        self._holding = []
+
+    def _keep_on_leave(self) -> bool:
+        """Whether this page state keeps its data when the tab opens another page (default: no)."""
+        return False
+
+    async def _enter_page(self) -> None:
+        """The tab opened the current page: reset the page states holding other pages' data."""
+        current = _route_states(self.router.url.path or "/")
+        held = list(self._holding)
+        kept = set(current)
+        if not held and not kept:
+            return
+        by_name = {cls.get_full_name(): cls for cls in _page_states(SessionState)}
+        for name in held:
+            if name in current or (cls := by_name.get(name)) is None:
+                continue
+            state = await self.get_state(cls)  # only the few states in the list are loaded
+            if state._keep_on_leave():
+                kept.add(name)
+            else:
+                state.reset()
+        if held != sorted(kept):
+            self._holding = sorted(kept)
 
     def _clear(self) -> None:
         self.session_token = ""
@@ -136,6 +214,7 @@ class SessionState(rx.State):
         if await self.actor() is None:
             path = self.router.url.path or "/"
             return rx.redirect(f"/login?next={path}" if path not in ("/", "/login") else "/login", replace=True)
+        await self._enter_page()
 
     @rx.event
     async def sign_out(self):
@@ -154,6 +233,9 @@ class SessionState(rx.State):
         if actor is None:
             path = self.router.url.path or "/"
             return rx.redirect(f"/login?next={path}", replace=True)
+        await self._enter_page()
         if actor.role not in PAGE_ROLES.get(page, frozenset()):
             return rx.redirect("/not-allowed", replace=True)
+        if event := _event_id():
+            _GUARDED.set((event, self.session_token, actor))
         return None
