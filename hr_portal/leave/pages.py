@@ -7,7 +7,7 @@ import reflex as rx
 from hr_portal.auth.models import Role
 from hr_portal.core import files as core_files
 from hr_portal.core.authz import ALL_ROLES, APPROVER_ROLES, HR_ROLES, register_page
-from hr_portal.leave.state import ApprovalsState, CalendarState, MyLeaveState, SetupState
+from hr_portal.leave.state import CELL_COLORS, ApprovalsState, CalendarState, MyLeaveState, SetupState
 from hr_portal.ui.components import error_callout, field, page_header
 from hr_portal.ui.layout import app_shell
 
@@ -518,20 +518,24 @@ def _legend(color: str, label: str) -> rx.Component:
                      rx.text(label, size="1"), spacing="1", align="center")
 
 
+def _cal_cell(state: rx.Var) -> rx.Component:
+    return rx.el.td(
+        title=rx.match(state, *[(k, k.replace("_", " ")) for k in CELL_COLORS], state).to(str),
+        style={"background": rx.match(state, *CELL_COLORS.items(), "transparent"), "border": "1px solid var(--gray-4)",
+               "width": "22px", "min_width": "22px", "height": "30px"})
+
+
 def _cal_row(r: rx.Var) -> rx.Component:
-    return rx.el.tr(
+    return rx.cond(CalendarState.only_off & ~r["onLeave"].to(bool), rx.fragment(), rx.el.tr(
         rx.el.th(rx.text(r["name"], size="1", weight="medium", white_space="nowrap"),
                  rx.cond(r["daysOff"].to(float) > 0,
                          rx.text(r["daysOffLabel"].to(str) + " d off", size="1", color_scheme="gray"), rx.fragment()),
                  scope="row",
                  style={"position": "sticky", "left": "0", "background": "var(--color-panel-solid)",
                         "text_align": "left", "padding": "4px 8px", "z_index": "1", "min_width": "130px"}),
-        rx.foreach(r["cells"].to(list[dict]), lambda c: rx.el.td(
-            title=c["tip"].to(str),
-            style={"background": c["color"], "border": "1px solid var(--gray-4)", "width": "22px",
-                   "min_width": "22px", "height": "30px"})),
+        rx.foreach(r["cells"].to(list[str]), _cal_cell),
         data_testid="calendar-row",
-    )
+    ))
 
 
 def calendar_page() -> rx.Component:
@@ -577,12 +581,12 @@ def calendar_page() -> rx.Component:
                                                              rx.cond(h["off"], "var(--gray-3)", "transparent")),
                                        "padding": "2px", "min_width": "22px", "text_align": "center"})),
                         )),
-                        rx.el.tbody(rx.foreach(CalendarState.shown_rows, _cal_row)),
+                        rx.el.tbody(rx.foreach(CalendarState.rows, _cal_row)),
                         style={"border_collapse": "collapse", "font_size": "12px"},
                     ),
                     width="100%", overflow_x="auto",
                 ),
-                rx.cond(CalendarState.shown_rows.length() == 0,
+                rx.cond(rx.cond(CalendarState.only_off, CalendarState.off_count, CalendarState.rows.length()) == 0,
                         rx.text("Nobody to show for this selection.", size="2", color_scheme="gray"),
                         rx.fragment()),
                 rx.cond(
