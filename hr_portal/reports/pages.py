@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from hr_portal.attendance import service as attendance_service
 from hr_portal.core.authz import APPROVER_ROLES, register_page
 from hr_portal.reports.state import (
     PRESETS,
@@ -324,13 +325,15 @@ def attendance_page() -> rx.Component:
 # ================================================================ monthly sheet
 
 
-def _sheet_cell(c: rx.Var) -> rx.Component:
+def _sheet_cell(c: rx.Var, i: rx.Var) -> rx.Component:
+    # The tooltip of the monthly sheet's service ("Mon 3 Nov: Present"), from the day's label and the status.
+    label = rx.match(c["status"], *[(k, v) for k, v in attendance_service.STATUS_LABELS.items() if v], "No record")
     return rx.table.cell(
         rx.cond(c["code"] != "",
                 rx.badge(c["code"], color_scheme=rx.match(c["status"], *STATUS_COLORS.items(), "gray"),
                          variant="soft", size="1", style={"min_width": "26px", "justify_content": "center"}),
                 rx.text("·", color_scheme="gray")),
-        title=c["title"], padding="4px", text_align="center",
+        title=SheetState.days[i]["label"].to(str) + ": " + label.to(str), padding="4px", text_align="center",
     )
 
 
@@ -348,7 +351,7 @@ def _sheet_row(r: rx.Var) -> rx.Component:
             rx.text(r["code"].to(str) + rx.cond(r["department"] != "", " · " + r["department"].to(str), ""),
                     size="1", color_scheme="gray", white_space="nowrap"),
             spacing="0"), style=STICKY),
-        rx.foreach(r["cells"].to(list[dict[str, str]]), _sheet_cell),
+        rx.foreach(r["cells"].to(list[dict[str, str]]), lambda c, i: _sheet_cell(c, i)),
         _num(r["present"]), _num(r["late"]), _num(r["half_days"]), _num(r["absent"]), _num(r["leave"]),
         _num(r["hours"]),
         data_testid="sheet-row",

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from hr_portal.attendance.service import fmt_day
 from hr_portal.auth.models import Role
 from hr_portal.core.errors import AppError, Unauthorized, ValidationFailed
 from hr_portal.reports import service
@@ -322,7 +323,11 @@ class SheetState(ReportsState):
     async def _load(self, actor) -> None:
         data = await run_service(service.monthly_sheet, actor=actor, month=_month(self.month, date.today()),
                                  page=self.page, **self._ids())
-        self.rows, self.days = data["rows"], data["days"]
+        # A cell keeps its code and status only: the page puts its tooltip ("Mon 3 Nov: Present") together from
+        # the day's label and the status (the per-cell tooltips were half of this state).
+        self.rows = [{**r, "cells": [{"code": c["code"], "status": c["status"]} for c in r["cells"]]}
+                     for r in data["rows"]]
+        self.days = [{**d, "label": fmt_day(date.fromisoformat(d["date"]))} for d in data["days"]]
         self.page, self.pages, self.total = data["page"], data["pages"], data["total"]
         self.month, self.month_label = data["month"], data["month_label"]
         self.error, self.loaded = "", True
