@@ -147,18 +147,33 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 ActorAndClaims = Annotated[tuple[Actor, dict], Depends(get_actor_and_claims)]
 
 
-async def run_unit(request: Request, token: str, work: Callable[[Session, Actor], T]) -> T:
-    """Authenticate `token` and run `work(session, actor)` in ONE worker thread and one transaction,
-    committed before this returns (so before the response is sent), inside the admission gate.
+async def access_claims(token: BearerToken) -> dict:
+    """The bearer token's verified claims (signature, expiry, type), or 401, before the request's
+    parameters are looked at. Async: CPU only, no worker thread. Revocation is checked by `run_unit`."""
+    from hr_portal.core.security import decode_jwt
+
+    return decode_jwt(token, expected_type="access")
+
+
+AccessClaims = Annotated[dict, Depends(access_claims)]
+
+
+async def run_unit(request: Request, token: str | dict, work: Callable[[Session, Actor], T]) -> T:
+    """Authenticate `token` (the bearer token, or its claims from `AccessClaims`) and run
+    `work(session, actor)` in ONE worker thread and one transaction, committed before this returns
+    (so before the response is sent), inside the admission gate.
     The fastest shape for hot endpoints (one thread hop instead of three)."""
     from hr_portal.auth import service as auth_service
+    from hr_portal.core.security import decode_jwt
 
     ip, user_agent = request_ip(request), request.headers.get("user-agent")
+    claims = token if isinstance(token, dict) else None
 
     def run() -> T:
         with session_scope() as session:
-            actor, _claims = auth_service.actor_from_access_token(session=session, token=token, ip=ip,
-                                                                  user_agent=user_agent)
+            verified = claims if claims is not None else decode_jwt(token, expected_type="access")
+            actor = auth_service.actor_from_access_claims(session=session, claims=verified, ip=ip,
+                                                          user_agent=user_agent)
             request.state.actor = actor
             return work(session, actor)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Query, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile, status
 
 from hr_portal.core import files
-from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
+from hr_portal.core.api_support import AccessClaims, CurrentActor, PageDep, SessionDep, ok, paginated, run_unit
 from hr_portal.employees import service
 from hr_portal.employees.models import (
     EmployeeCreate,
@@ -34,8 +34,8 @@ def create_employee(body: EmployeeCreate, actor: CurrentActor, session: SessionD
 
 
 @router.get("")
-def list_employees(
-    actor: CurrentActor, session: SessionDep, paging: PageDep,
+async def list_employees(
+    request: Request, claims: AccessClaims, paging: PageDep,
     search: Annotated[str | None, Query(max_length=200)] = None,
     department_id: Annotated[OptionalId, Query(alias="departmentId")] = None,
     manager_id: Annotated[OptionalId, Query(alias="managerId")] = None,
@@ -49,14 +49,19 @@ def list_employees(
     query = EmployeeQuery(search=search, department_id=department_id, manager_id=manager_id, status=status_,
                           employment_type=employment_type, company_id=company_id, sort_by=sort_by,
                           sort_order=sort_order)
-    items, total = service.list_employees(session=session, actor=actor, query=query, page=paging.page,
-                                          limit=paging.limit)
-    return paginated([e.dump() for e in items], page=paging.page, limit=paging.limit, total=total)
+
+    def read(session, actor) -> dict:
+        items, total = service.list_employees(session=session, actor=actor, query=query, page=paging.page,
+                                              limit=paging.limit)
+        return paginated([e.dump() for e in items], page=paging.page, limit=paging.limit, total=total)
+
+    return await run_unit(request, claims, read)
 
 
 @router.get("/{employee_id}")
-def get_employee(employee_id: EmployeeId, actor: CurrentActor, session: SessionDep) -> dict:
-    return ok(service.get_employee(session=session, actor=actor, employee_id=employee_id).dump())
+async def get_employee(request: Request, employee_id: EmployeeId, claims: AccessClaims) -> dict:
+    return await run_unit(request, claims, lambda session, actor: ok(
+        service.get_employee(session=session, actor=actor, employee_id=employee_id).dump()))
 
 
 @router.put("/{employee_id}")

@@ -329,6 +329,45 @@ def _public(emp: Employee, department_name: str | None, manager_name: str | None
     )
 
 
+# The columns of the public record (EmployeePublic) and of a profile, read as plain rows (no ORM
+# objects: the list and profile reads build their answers straight from the columns).
+_MANAGER = aliased(Employee, name="manager")
+_PUBLIC_COLUMNS = (Employee.id, Employee.employee_code, Employee.first_name, Employee.last_name, Employee.email,
+                   Employee.phone, Employee.designation, Employee.department_id, Employee.manager_id,
+                   Employee.company_id, Employee.employment_type, Employee.status, Employee.date_of_joining,
+                   Employee.created_at, Employee.updated_at, Employee.photo_file_id,
+                   Department.name.label("department_name"), _MANAGER.first_name.label("manager_first"),
+                   _MANAGER.last_name.label("manager_last"))
+_PERSONAL_FIELDS = ("date_of_birth", "address_line1", "address_line2", "city", "postal_code", "country")
+
+
+def _public_fields(row: Any) -> dict[str, Any]:
+    """EmployeePublic's fields from a row of `_PUBLIC_COLUMNS` (same values as `_public`)."""
+    return {
+        "id": row.id, "employee_code": row.employee_code, "first_name": row.first_name, "last_name": row.last_name,
+        "email": row.email, "phone": row.phone, "designation": row.designation, "department_id": row.department_id,
+        "department_name": row.department_name, "manager_id": row.manager_id,
+        "manager_name": f"{row.manager_first} {row.manager_last}".strip() if row.manager_first is not None else None,
+        "company_id": row.company_id, "employment_type": row.employment_type, "status": row.status,
+        "date_of_joining": row.date_of_joining, "created_at": row.created_at, "updated_at": row.updated_at,
+        "photo_url": files.url(row.photo_file_id),
+    }
+
+
+def _with_names(statement):
+    """Join a statement over employees to the department's and the manager's names."""
+    return (statement.outerjoin(Department, Department.id == Employee.department_id)
+            .outerjoin(_MANAGER, _MANAGER.id == Employee.manager_id))
+
+
+# Built once (a statement's construction costs about as much as its execution here); each call adds its WHERE.
+_PUBLIC_ROWS = _with_names(select(*_PUBLIC_COLUMNS))
+_PROFILE_ROW = (_with_names(select(*_PUBLIC_COLUMNS, *(getattr(Employee, k) for k in _PERSONAL_FIELDS),
+                                   Company.name.label("company_name"), User.role.label("account_role")))
+                .outerjoin(Company, Company.id == Employee.company_id)
+                .outerjoin(User, User.id == Employee.user_id))
+
+
 def sees_personal_details(actor: Actor, employee_id: int) -> bool:
     """Home address and birth date: HR and the person themselves, not their manager."""
     return actor.is_hr or actor.employee_id == employee_id
@@ -349,8 +388,17 @@ def employee_detail(session: Session, actor: Actor, emp: Employee) -> EmployeeDe
 
 
 def get_employee(*, session: Session, actor: Actor, employee_id: int) -> EmployeeDetail:
-    emp = get_in_scope(session, actor, employee_id, transitive=DIRECTORY_TRANSITIVE)
-    return employee_detail(session, actor, emp)
+    """A profile in one statement (the person, department, manager, company and account role)."""
+    require(actor)
+    row = session.exec(
+        _PROFILE_ROW.where(Employee.id == employee_id, Employee.organization_id == actor.organization_id,
+                           scope_condition(actor, transitive=DIRECTORY_TRANSITIVE))
+    ).first()
+    if row is None:
+        raise NotFound("Employee not found.")
+    personal = {k: getattr(row, k) for k in _PERSONAL_FIELDS} if sees_personal_details(actor, row.id) else {}
+    return EmployeeDetail(**_public_fields(row), **personal, company_name=row.company_name,
+                          role=Role(row.account_role) if row.account_role is not None else None)
 
 
 def viewer_timezone(session: Session, actor: Actor) -> str:
@@ -416,7 +464,7 @@ def list_employees(*, session: Session, actor: Actor, query: EmployeeQuery, page
         raise ValidationFailed.field("page", "page starts at 1 and limit is between 1 and 100.")
     conds = directory_conditions(actor, query)
     order, offset = directory_order(query), (page - 1) * limit
-    # First the page's ids, from the employees table alone; then the joins for those rows only (not for
+    # The page's ids first, from the employees table alone; then the joins for those rows only (not for
     # every match before the LIMIT).
     if query.search:
         # Search: find the matches once (materialized), and take both the count and the page from them;
@@ -428,22 +476,18 @@ def list_employees(*, session: Session, actor: Actor, query: EmployeeQuery, page
             .where(Employee.organization_id == actor.organization_id, Employee.id.in_(select(matches.c.id)))
             .order_by(*order).offset(offset).limit(limit)
         ).all()
-        ids = [i for i, _ in found]
-        total = found[0][1] if found else session.exec(select(func.count()).select_from(Employee).where(*conds)).one()
+        if not found:
+            return [], session.exec(select(func.count()).select_from(Employee).where(*conds)).one()
+        ids, total = [i for i, _ in found], found[0][1]
     else:
         total = session.exec(select(func.count()).select_from(Employee).where(*conds)).one()
-        ids = list(session.exec(select(Employee.id).where(*conds).order_by(*order).offset(offset).limit(limit)).all())
-    if not ids:
-        return [], total
-    manager = aliased(Employee)
-    rows = session.exec(
-        select(Employee, Department.name, manager.first_name, manager.last_name).where(Employee.id.in_(ids))
-        .outerjoin(Department, Department.id == Employee.department_id)
-        .outerjoin(manager, manager.id == Employee.manager_id)
-        .order_by(*order)
-    ).all()
-    items = [_public(emp, dept, f"{mf} {ml}".strip() if mf is not None else None) for emp, dept, mf, ml in rows]
-    return items, total
+        if offset >= total:
+            return [], total
+        # One statement: the page's ids as a subquery (the LIMIT keeps PostgreSQL from flattening it,
+        # so it still walks the name index alone), the joins for those rows.
+        ids = select(Employee.id).where(*conds).order_by(*order).offset(offset).limit(limit)
+    rows = session.exec(_PUBLIC_ROWS.where(Employee.id.in_(ids)).order_by(*order)).all()
+    return [EmployeePublic(**_public_fields(row)) for row in rows], total
 
 
 def search_people(*, session: Session, actor: Actor, text: str, limit: int = 8, exclude_id: int | None = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from hr_portal.core.api_support import CurrentActor, PageDep, SessionDep, ok, paginated
+from hr_portal.core.api_support import AccessClaims, CurrentActor, PageDep, SessionDep, ok, paginated, run_unit
 from hr_portal.core.schemas import DbId
 from hr_portal.notifications import service
 from hr_portal.notifications.models import PreferenceUpdate
@@ -15,17 +15,21 @@ router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
 @router.get("")
-def list_notifications(session: SessionDep, actor: CurrentActor, page: PageDep,
-                       unread: Annotated[bool, Query()] = False,
-                       kind: Annotated[str | None, Query(max_length=40)] = None) -> dict:
-    items, total = service.list_notifications(session=session, actor=actor, unread_only=unread, kind=kind,
-                                              page=page.page, limit=page.limit)
-    return paginated([i.dump() for i in items], page=page.page, limit=page.limit, total=total)
+async def list_notifications(request: Request, claims: AccessClaims, page: PageDep,
+                             unread: Annotated[bool, Query()] = False,
+                             kind: Annotated[str | None, Query(max_length=40)] = None) -> dict:
+    def read(session, actor) -> dict:
+        items, total = service.list_notifications(session=session, actor=actor, unread_only=unread, kind=kind,
+                                                  page=page.page, limit=page.limit)
+        return paginated([i.dump() for i in items], page=page.page, limit=page.limit, total=total)
+
+    return await run_unit(request, claims, read)  # polled by clients: one thread hop (core/api_support.py)
 
 
 @router.get("/unread-count")
-def unread_count(session: SessionDep, actor: CurrentActor) -> dict:
-    return ok({"unread": service.unread_count(session=session, actor=actor)})
+async def unread_count(request: Request, claims: AccessClaims) -> dict:
+    return await run_unit(request, claims, lambda session, actor: ok(
+        {"unread": service.unread_count(session=session, actor=actor)}))
 
 
 @router.post("/read-all")
