@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,8 +100,33 @@ def encode_jwt(*, sub: int, token_type: str, lifetime: timedelta, extra: dict[st
     return jwt.encode(payload, settings.secret_key, algorithm="HS256"), jti, exp
 
 
+# Tokens already verified, by their exact text. A client sends the same access token with every
+# request (and with the rate limit on, the middleware reads it too); checking its HMAC and claims again
+# costs about as much as the rest of authentication. What a successful check established cannot
+# change for the same text and the same settings, except expiry, which is checked on every call.
+# Revocation is not a property of the text: callers check it in the database every time.
+_VERIFIED: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 4096
+
+
 def decode_jwt(token: str, *, expected_type: str) -> dict[str, Any]:
     settings = get_settings()
+    key = (token, expected_type, settings.secret_key, settings.jwt_issuer, settings.jwt_audience)
+    cached = _VERIFIED.get(key)
+    if cached is not None:
+        if cached["exp"] <= time.time():
+            _VERIFIED.pop(key, None)
+            raise Unauthorized("Token has expired.")
+        return dict(cached)
+    claims = _decode_jwt(token, expected_type=expected_type, settings=settings)
+    if "nbf" not in claims and isinstance(claims.get("exp"), int):
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[key] = dict(claims)
+    return claims
+
+
+def _decode_jwt(token: str, *, expected_type: str, settings) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token,
