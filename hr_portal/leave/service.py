@@ -1452,9 +1452,9 @@ def approval_queue(*, session: Session, actor: Actor, now: dt.datetime | None = 
                              .limit(limit)).all())
     if not rows:
         return []
-    public = to_public(session, rows)
     emp_ids = sorted({r.employee_id for r in rows})
     employees = {e.id: e for e in session.exec(select(Employee).where(Employee.id.in_(emp_ids))).all()}
+    public = to_public(session, rows, names={e.id: e.full_name for e in employees.values()})
     # Batched: balances, other pending reservations and team absences for the whole page at once.
     years = sorted({r.start_date.year for r in rows})
     balance_of: dict[tuple[int, int, int], float] = defaultdict(float)
@@ -1590,8 +1590,9 @@ def create_delegation(*, session: Session, actor: Actor, delegate_employee_id: A
     return _delegation_dict(session, d)
 
 
-def _delegation_dict(session: Session, d: LeaveDelegation) -> dict[str, Any]:
-    names = _employee_names(session, {d.approver_employee_id, d.delegate_employee_id})
+def _delegation_dict(session: Session, d: LeaveDelegation, names: dict[int, str] | None = None) -> dict[str, Any]:
+    if names is None:
+        names = _employee_names(session, {d.approver_employee_id, d.delegate_employee_id})
     return {"id": d.id, "approverEmployeeId": d.approver_employee_id,
             "approverName": names.get(d.approver_employee_id, ""), "delegateEmployeeId": d.delegate_employee_id,
             "delegateName": names.get(d.delegate_employee_id, ""), "startDate": d.start_date.isoformat(),
@@ -1607,7 +1608,8 @@ def list_delegations(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
         conds.append(or_(LeaveDelegation.approver_employee_id == actor.employee_id,
                          LeaveDelegation.delegate_employee_id == actor.employee_id))
     rows = session.exec(select(LeaveDelegation).where(*conds).order_by(LeaveDelegation.start_date).limit(100)).all()
-    return [_delegation_dict(session, d) for d in rows]
+    names = _employee_names(session, {d.approver_employee_id for d in rows} | {d.delegate_employee_id for d in rows})
+    return [_delegation_dict(session, d, names) for d in rows]
 
 
 def revoke_delegation(*, session: Session, actor: Actor, delegation_id: Any) -> None:
