@@ -4,7 +4,8 @@ Each scenario is a sequence of events a real page would never send for this user
 setters of another page's state with the victim's ids followed by the action (approve, deactivate,
 role change, settings save, allocation, ...), handlers of pages the role may not open, background
 tasks, client-storage tricks. It runs as anonymous, as an employee, as a manager outside the
-victim's reporting line and as another organization's admin, each on a fresh tab (token).
+victim's reporting line and as another organization's admin, each on a fresh tab (token); the four
+attackers at the same time (none of them may change anything).
 
 After each scenario: the demo organization's rows are unchanged (tests/security/forge.py
 Fingerprint), no marker the role may not see came back (conftest.MARKERS), and the states of pages
@@ -18,7 +19,7 @@ import json
 import pytest
 
 from tests.security.conftest import World, leaks
-from tests.security.forge import COOKIE_VAR, SESSION_STATE, ForgedClient
+from tests.security.forge import COOKIE_VAR, SESSION_STATE, ForgedClient, run_parallel
 from tests.security.test_handler_matrix import registered_handlers
 
 pytestmark = pytest.mark.e2e
@@ -246,33 +247,41 @@ def handlers_state(handlers: dict, state_key: str) -> str | None:
     return None
 
 
-def drive_forged(world: World, attackers: tuple[str, ...] = ATTACKERS) -> tuple[list[str], int]:
+def drive_forged(world: World, attackers: tuple[str, ...] = ATTACKERS, *, parallel: bool = True) -> tuple[list[str], int]:
+    """Every scenario as every attacker (the attackers at once: none of them may change anything, so
+    a change shows in the window of the scenario that made it, and, as noise, in those it overlapped)."""
     handlers = registered_handlers()
+    work = {role: (lambda role=role: _drive_attacker(world, role, handlers)) for role in attackers}
+    results = run_parallel(work) if parallel else {role: fn() for role, fn in work.items()}
+    problems = [p for role in attackers for p in results[role][0]]
+    return problems, sum(results[role][1] for role in attackers)
+
+
+def _drive_attacker(world: World, role: str, handlers: dict) -> tuple[list[str], int]:
     problems: list[str] = []
     sent = 0
-    for role in attackers:
-        for title, steps in scenarios(world):
-            client = ForgedClient(world.base_url, cookie=world.cookies[role])
-            try:
-                before = world.fingerprint.take()
-                for key, payload, path, query in steps:
-                    name, handler = handlers[key]
-                    if key == "reflex.UpdateVarsInternalState.update_vars_internal":
-                        payload = {"vars": {**payload["vars"], COOKIE_VAR: world.cookies[role]}}
-                    background = handler.is_background
-                    text = client.call(name, payload, path=path, query=query, settle=1.0 if background else 0.0)
-                    found = leaks(role, scrub(text, payload))
-                    if found:
-                        problems.append(f"{role} / {title}: {key} revealed {found}")
-                    loaded = rows_in(text, FORBIDDEN_PAGES[role], handlers)
-                    if loaded:
-                        problems.append(f"{role} / {title}: {key} loaded rows into a page it may not open: {loaded}")
-                changed = world.fingerprint.changed(before, world.fingerprint.take())
-                if changed:
-                    problems.append(f"{role} / {title}: changed {changed}")
-                sent += client.sent
-            finally:
-                client.close()
+    for title, steps in scenarios(world):
+        client = ForgedClient(world.base_url, cookie=world.cookies[role])
+        try:
+            before = world.fingerprint.take()
+            for key, payload, path, query in steps:
+                name, handler = handlers[key]
+                if key == "reflex.UpdateVarsInternalState.update_vars_internal":
+                    payload = {"vars": {**payload["vars"], COOKIE_VAR: world.cookies[role]}}
+                background = handler.is_background
+                text = client.call(name, payload, path=path, query=query, settle=1.0 if background else 0.0)
+                found = leaks(role, scrub(text, payload))
+                if found:
+                    problems.append(f"{role} / {title}: {key} revealed {found}")
+                loaded = rows_in(text, FORBIDDEN_PAGES[role], handlers)
+                if loaded:
+                    problems.append(f"{role} / {title}: {key} loaded rows into a page it may not open: {loaded}")
+            changed = world.fingerprint.changed(before, world.fingerprint.take())
+            if changed:
+                problems.append(f"{role} / {title}: changed {changed}")
+            sent += client.sent
+        finally:
+            client.close()
     return problems, sent
 
 

@@ -16,7 +16,9 @@ A handler missing from the table fails `test_every_handler_has_a_row` (deny by d
 whose handler is gone fails it too. `test_matrix` then signs in as each role (plus anonymous and
 the outsider), sends every handler with the standard arguments, and checks after each one:
 nothing in the database changed unless the row allows that role, and nothing the role may not see
-(markers, see conftest.MARKERS) came back in any state delta or event.
+(markers, see conftest.MARKERS) came back in any state delta or event. The roles run at the same
+time, each on its own tab; an event the row lets the role write through runs alone, so no allowed
+write ever falls into another role's database check (forge.Gate).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import typing
 import pytest
 
 from tests.security.conftest import ROLES, World, leaks
-from tests.security.forge import ForgedClient
+from tests.security.forge import ForgedClient, Gate, run_parallel
 
 LETTERS = {"N": "anonymous", "E": "employee", "M": "manager", "H": "hr_manager", "A": "admin", "O": "outsider"}
 
@@ -496,46 +498,56 @@ def test_matrix(forge_world: World, record_property):
     assert not problems, "\n".join(problems)
 
 
-def drive_matrix(world: World, roles: tuple[str, ...] = ROLES) -> tuple[list[str], int, int]:
-    """Send every handler as every role; return (problems, handlers covered, events sent)."""
+def drive_matrix(world: World, roles: tuple[str, ...] = ROLES, *, parallel: bool = True) -> tuple[list[str], int, int]:
+    """Send every handler as every role (the roles at once, see forge.Gate); return (problems,
+    handlers covered, events sent)."""
     handlers = registered_handlers()
     keys = sorted(handlers, key=_order)
+    gate = Gate()
+    work = {role: (lambda role=role: _drive_role(world, role, handlers, keys, gate)) for role in roles}
+    results = run_parallel(work) if parallel else {role: fn() for role, fn in work.items()}
+    problems = [p for role in roles for p in results[role][0]]
+    return problems, len(handlers), sum(results[role][1] for role in roles)
+
+
+def _drive_role(world: World, role: str, handlers: dict, keys: list[str], gate: Gate) -> tuple[list[str], int]:
     problems: list[str] = []
     sent = 0
-    for role in roles:
-        last = None  # the fingerprint after the previous checked event: the next one's "before"
-        client = ForgedClient(world.base_url, cookie=world.cookies[role])
-        try:
-            for key in keys:
-                name, handler = handlers[key]
-                spec = row_for(key)
-                may_write = role in writers(spec)
-                path, query = page_for(key, world)
+    last = None  # the fingerprint after the previous checked event: the next one's "before"
+    last_epoch = -1
+    client = ForgedClient(world.base_url, cookie=world.cookies[role])
+    try:
+        for key in keys:
+            name, handler = handlers[key]
+            spec = row_for(key)
+            may_write = role in writers(spec)
+            path, query = page_for(key, world)
+            payload = arguments(key, handler, world)
+            with gate.write() if may_write else gate.read():
                 if key == "ui.SessionState.sign_out":
                     client.close()
                     client = ForgedClient(world.base_url, cookie=world.new_cookie(role))
                 if may_write:
                     before = last = None
                 else:
-                    before = last if last is not None else world.fingerprint.take()
-                payload = arguments(key, handler, world)
+                    before = last if last is not None and last_epoch == gate.epoch else world.fingerprint.take()
                 text = client.call(name, payload, path=path, query=query,
                                    settle=0.5 if handler.is_background else 0.0)
                 sent += 1
                 if key.startswith("reflex.State.hydrate"):
                     client.restore_cookie()  # a hydrate resets client storage, the browser then sends it again
                 if before is not None:
-                    last = world.fingerprint.take()
+                    last, last_epoch = world.fingerprint.take(), gate.epoch
                     changed = world.fingerprint.changed(before, last)
                     if changed:
                         problems.append(f"{role} {key}({json.dumps(payload)}) [{spec}] changed {changed}")
-                found = leaks(role, text)
-                if found:
-                    problems.append(f"{role} {key}({json.dumps(payload)}) revealed {found}: "
-                                    f"{_context(text, found[0])}")
-        finally:
-            client.close()
-    return problems, len(handlers), sent
+            found = leaks(role, text)
+            if found:
+                problems.append(f"{role} {key}({json.dumps(payload)}) revealed {found}: "
+                                f"{_context(text, found[0])}")
+    finally:
+        client.close()
+    return problems, sent
 
 
 def _context(text: str, marker: str, width: int = 160) -> str:
