@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # API requests that may hold a database session at once (per process); 0 = derived from the
     # connection pool and the worker-thread pool (core/api_support.py, admission gate).
     api_db_concurrency: int = 0
+    # bcrypt hashes (sign-in, password changes) computed at once per worker process; 0 = derived from
+    # the CPU cores and the worker count (core/security.py). More than the cores only slows every
+    # other request down (a hash is ~0.25 s of one core at cost 12).
+    bcrypt_concurrency: int = 0
 
     login_max_failures: int = 5
     login_lock_minutes: int = 15
@@ -109,6 +113,8 @@ class Settings(BaseSettings):
             self.secret_key = _local_secret_key()
         if not 4 <= self.bcrypt_rounds <= 16:
             raise ValueError("HR_BCRYPT_ROUNDS must be between 4 and 16")
+        if self.bcrypt_concurrency < 0:
+            raise ValueError("HR_BCRYPT_CONCURRENCY must be 0 (derived) or more")
         return self
 
     @property

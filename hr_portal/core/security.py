@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,9 +45,52 @@ def validate_password(password: str, *, field: str = "password") -> None:
         raise ValidationFailed.field(field, "This password is too common. Choose a less guessable one.")
 
 
+def bcrypt_concurrency() -> int:
+    """How many bcrypt hashes this process computes at once (`HR_BCRYPT_CONCURRENCY`, else derived).
+
+    bcrypt releases the GIL, so every hash started runs on a core of its own: eight sign-ins at once
+    in one worker are eight busy threads, and the event loop (health checks, every other request)
+    then waits for a time slice behind them. Derived: the cores available to this process divided by
+    the worker processes sharing them (`GRANIAN_WORKERS`; without it Reflex starts 2 x cores + 1
+    workers when Redis is configured, one otherwise), at least one."""
+    configured = get_settings().bcrypt_concurrency
+    if configured > 0:
+        return configured
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        workers = int(os.environ.get("GRANIAN_WORKERS", "0"))
+    except ValueError:
+        workers = 0
+    if workers <= 0:
+        workers = 2 * cores + 1 if get_settings().redis_url else 1
+    return max(1, cores // workers)
+
+
+_bcrypt_slots: tuple[int, threading.BoundedSemaphore] | None = None
+_bcrypt_slots_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _bcrypt_slot() -> Iterator[None]:
+    """Hold one of the process's bcrypt slots (blocks the calling worker thread, never the loop:
+    every caller runs in a thread)."""
+    global _bcrypt_slots
+    size = bcrypt_concurrency()
+    slots = _bcrypt_slots
+    if slots is None or slots[0] != size:
+        with _bcrypt_slots_lock:
+            if _bcrypt_slots is None or _bcrypt_slots[0] != size:
+                _bcrypt_slots = (size, threading.BoundedSemaphore(size))
+            slots = _bcrypt_slots
+    with slots[1]:
+        yield
+
+
 def hash_password(password: str) -> str:
     rounds = get_settings().bcrypt_rounds
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+    salt = bcrypt.gensalt(rounds=rounds)
+    with _bcrypt_slot():
+        return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
 
 
 # A hash to compare against when the account does not exist, so timing reveals nothing.
@@ -59,12 +106,14 @@ def verify_password(password: str, password_hash: str | None) -> bool:
             _DUMMY_HASH = hash_password("dummy-password-for-timing")
         password_hash = _DUMMY_HASH
         raw = raw[:MAX_PASSWORD_BYTES]
-        bcrypt.checkpw(raw, password_hash.encode("ascii"))
+        with _bcrypt_slot():
+            bcrypt.checkpw(raw, password_hash.encode("ascii"))
         return False
     if len(raw) > MAX_PASSWORD_BYTES or not raw:
         return False
     try:
-        return bcrypt.checkpw(raw, password_hash.encode("ascii"))
+        with _bcrypt_slot():
+            return bcrypt.checkpw(raw, password_hash.encode("ascii"))
     except ValueError:
         return False
 
