@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # API requests that may hold a database session at once (per process); 0 = derived from the
     # connection pool and the worker-thread pool (core/api_support.py, admission gate).
     api_db_concurrency: int = 0
+    # PostgreSQL connections per worker process: kept open, and opened on top of those under load.
+    # Every worker has its own pool: size PostgreSQL's max_connections for processes x workers x
+    # (pool size + overflow) (docs/operations.md). Not used for SQLite.
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
     # bcrypt hashes (sign-in, password changes) computed at once per worker process; 0 = derived from
     # the CPU cores and the worker count (core/security.py). More than the cores only slows every
     # other request down (a hash is ~0.25 s of one core at cost 12).
@@ -113,6 +118,8 @@ class Settings(BaseSettings):
             self.secret_key = _local_secret_key()
         if not 4 <= self.bcrypt_rounds <= 16:
             raise ValueError("HR_BCRYPT_ROUNDS must be between 4 and 16")
+        if self.db_pool_size < 1 or self.db_max_overflow < 0:
+            raise ValueError("HR_DB_POOL_SIZE must be at least 1 and HR_DB_MAX_OVERFLOW at least 0")
         if self.bcrypt_concurrency < 0:
             raise ValueError("HR_BCRYPT_CONCURRENCY must be 0 (derived) or more")
         return self

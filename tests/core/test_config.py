@@ -112,3 +112,19 @@ def test_get_settings_is_cached_until_cleared(settings_override):
     before = get_settings()
     after = settings_override(base_url="https://elsewhere.example")
     assert after is not before and get_settings().base_url == "https://elsewhere.example"
+
+
+def test_postgresql_pool_size_and_overflow_come_from_the_settings(settings_override):
+    from hr_portal.core.db import make_engine
+
+    engine = make_engine("postgresql+psycopg://u@127.0.0.1:1/none")  # no connection is opened
+    assert (engine.pool.size(), engine.pool._max_overflow) == (10, 20)  # the defaults
+    settings_override(db_pool_size=4, db_max_overflow=2)
+    engine = make_engine("postgresql+psycopg://u@127.0.0.1:1/none")
+    assert (engine.pool.size(), engine.pool._max_overflow) == (4, 2)
+
+
+@pytest.mark.parametrize("values", [{"db_pool_size": 0}, {"db_max_overflow": -1}])
+def test_pool_size_below_one_or_negative_overflow_is_refused(values):
+    with pytest.raises(ValidationError, match="HR_DB_POOL_SIZE"):
+        make(**values)
