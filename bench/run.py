@@ -801,7 +801,7 @@ async def amain(args) -> int:
             port = urlparse(args.base_url).port or 3911
             server = srv.start(database_url=args.database_url, redis_url=args.redis_url, port=port,
                                web_dir=Path(args.web_dir), secret_key=args.secret_key,
-                               extra_env={"GRANIAN_WORKERS": str(args.workers)})
+                               extra_env={"GRANIAN_WORKERS": str(args.workers), **srv.env_pairs(args.server_env)})
             print(f"portal ready on {server.base_url} in {server.startup_seconds:.0f} s", flush=True)
         data = await asyncio.to_thread(prepare)
         RESULTS["meta"] = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "load": loadavg(),
@@ -858,6 +858,8 @@ def main() -> int:
                    help="app workers with --start-server (GRANIAN_WORKERS) and floor server workers (default 2, "
                         "what docs/performance.md measured). Each app worker may hold 30 PostgreSQL connections: "
                         "keep workers x 30 under the server's max_connections")
+    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="with --start-server: an extra variable for the portal (repeatable)")
     p.add_argument("--floor-port", type=int, default=3912)
     p.add_argument("--only", default="")
     p.add_argument("--api-rate", type=float, default=100)

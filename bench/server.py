@@ -133,6 +133,17 @@ def stop(server: Server, grace: float = 10.0) -> None:
         server.process.wait(timeout=5)
 
 
+def env_pairs(items: list[str]) -> dict[str, str]:
+    """`NAME=VALUE` arguments as a dict (for --env)."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--env wants NAME=VALUE, got {item!r}")
+        out[name] = value
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
@@ -142,10 +153,14 @@ def main() -> int:
     parser.add_argument("--secret-key", default=DEFAULT_SECRET)
     parser.add_argument("--workers", type=int, default=0,
                         help="GRANIAN_WORKERS (default: Reflex's own count with Redis, 2 x cores + 1)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra variable for the server (repeatable), e.g. REFLEX_OPLOCK_ENABLED=false")
     args = parser.parse_args()
+    extra = env_pairs(args.env)
+    if args.workers:
+        extra["GRANIAN_WORKERS"] = str(args.workers)
     server = start(database_url=args.database_url, redis_url=args.redis_url, port=args.port, web_dir=args.web_dir,
-                   secret_key=args.secret_key or secrets.token_urlsafe(48),
-                   extra_env={"GRANIAN_WORKERS": str(args.workers)} if args.workers else None)
+                   secret_key=args.secret_key or secrets.token_urlsafe(48), extra_env=extra)
     print(f"ready on {server.base_url} in {server.startup_seconds:.0f} s (log {server.log_path}); Ctrl-C or SIGTERM "
           "stops it", flush=True)
 
