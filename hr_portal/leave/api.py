@@ -1,7 +1,8 @@
 """Legacy /api/v1/leave endpoints (shared/API_CONTRACT.md, Leave). Thin: translate, call the service.
 
 Applying, deciding and cancelling authenticate and run the service in one worker thread and one transaction
-(`core.api_support.run_unit`, committed before the answer is sent): one thread hop instead of three.
+(`core.api_support.run_unit`, committed before the answer is sent): one thread hop instead of three. The
+token is verified first (`AccessClaims`), so a bad token is 401 before the body is looked at.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile, status
 from pydantic import Field
 
 from hr_portal.core import files
-from hr_portal.core.api_support import BearerToken, CurrentActor, PageDep, SessionDep, ok, paginated, run_unit
+from hr_portal.core.api_support import AccessClaims, CurrentActor, PageDep, SessionDep, ok, paginated, run_unit
 from hr_portal.core.schemas import CamelModel, DbId, IsoDate
 from hr_portal.leave import service
 from hr_portal.leave.models import LeaveStatus
@@ -65,8 +66,8 @@ def upload_attachment(session: SessionDep, actor: CurrentActor,
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def apply_leave(request: Request, creds: BearerToken, body: ApplyBody) -> dict:
-    leave = await run_unit(request, creds, lambda session, actor: service.apply_leave(
+async def apply_leave(request: Request, claims: AccessClaims, body: ApplyBody) -> dict:
+    leave = await run_unit(request, claims, lambda session, actor: service.apply_leave(
         session=session, actor=actor, leave_type_id=body.leave_type_id, start_date=body.start_date,
         end_date=body.end_date, half_day_start=body.half_day or body.half_day_start, half_day_end=body.half_day_end,
         reason=body.reason, attachment_id=body.attachment_id))
@@ -92,14 +93,14 @@ def get_leave(leave_id: DbId, session: SessionDep, actor: CurrentActor) -> dict:
 
 
 @router.put("/{leave_id}/approve")
-async def decide_leave(request: Request, creds: BearerToken, leave_id: DbId, body: DecideBody) -> dict:
-    leave = await run_unit(request, creds, lambda session, actor: service.decide(
+async def decide_leave(request: Request, claims: AccessClaims, leave_id: DbId, body: DecideBody) -> dict:
+    leave = await run_unit(request, claims, lambda session, actor: service.decide(
         session=session, actor=actor, leave_id=leave_id, status=body.status, comment=body.comment))
     return ok(leave.dump(), f"Leave {leave.status}" if leave.status != "pending" else "Approved; waiting for HR")
 
 
 @router.delete("/{leave_id}")
-async def cancel_leave(request: Request, creds: BearerToken, leave_id: DbId) -> dict:
-    leave = await run_unit(request, creds, lambda session, actor: service.cancel_leave(
+async def cancel_leave(request: Request, claims: AccessClaims, leave_id: DbId) -> dict:
+    leave = await run_unit(request, claims, lambda session, actor: service.cancel_leave(
         session=session, actor=actor, leave_id=leave_id))
     return ok(leave.dump(), "Leave cancelled")
