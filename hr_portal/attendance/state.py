@@ -30,6 +30,12 @@ from hr_portal.ui.session import SessionState, run_service
 HR = (Role.admin, Role.hr_manager)
 APPROVERS = (Role.admin, Role.hr_manager, Role.manager)
 DOUBLE_CLICK_S = 0.5
+# A punch from this tab loads the card inside its own transaction, then fires this user's attendance topic:
+# the tab's card watcher would reload the same card (a session look-up and a card query, holding the tab's
+# state lock while they wait for a worker thread) right after it. It skips a change that arrives this soon
+# after the tab's own punch; a change from elsewhere in that window shows at the next change or the safety
+# reload (SAFETY_RELOAD_EVERY x WAKE_SECONDS). bench/run.py scenario 5, docs/performance.md.
+OWN_PUNCH_ECHO_S = 2.0
 
 # Installed once per browser tab: ticks the live clock ([data-hr-clock]) and the worked-today counter
 # ([data-hr-worked] + data-hr-since) every half second, and warms the geolocation cache when the
@@ -253,7 +259,7 @@ class CheckInState(AttendanceBase):
                 async with self:
                     if self._card_gen != generation or (self.router.page.path or "/") != path:
                         return
-                    if changed and not self.punch_busy:
+                    if changed and not self.punch_busy and time.time() - self._last_punch_at >= OWN_PUNCH_ECHO_S:
                         try:
                             await self._load_card(await self.require())
                         except AppError:
