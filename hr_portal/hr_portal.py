@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
 
 from hr_portal.api import create_api
 from hr_portal.core import scheduler
 from hr_portal.core.config import get_settings
+from hr_portal.core.db import ui_threads
 from hr_portal.modules import submodules
 
 logging.basicConfig(level=get_settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -23,6 +25,22 @@ app = rx.App(
 
 for pages in submodules("pages"):
     pages.register(app)
+
+
+@contextlib.asynccontextmanager
+async def _ui_threads_lifespan():
+    """Size the threads event handlers run their database work in (`run_service`, the session check):
+    asyncio's default executor, per worker process (core/db.py `ui_threads`)."""
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(max_workers=ui_threads(), thread_name_prefix="ui-db")
+    loop.set_default_executor(executor)
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+app.register_lifespan_task(_ui_threads_lifespan)
 
 
 @contextlib.asynccontextmanager

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # the CPU cores and the worker count (core/security.py). More than the cores only slows every
     # other request down (a hash is ~0.25 s of one core at cost 12).
     bcrypt_concurrency: int = 0
+    # Threads per worker process for the UI's units of work (Reflex event handlers hand their database
+    # work to asyncio's default executor); 0 = derived: half of the PostgreSQL pool (pool + overflow),
+    # between 8 and 32, and Python's own default (cores + 4) on SQLite. With Python's default, 6 threads
+    # on 2 cores, a morning rush queued every handler behind the others' database round trips.
+    ui_threads: int = 0
 
     login_max_failures: int = 5
     login_lock_minutes: int = 15
@@ -122,6 +127,8 @@ class Settings(BaseSettings):
             raise ValueError("HR_DB_POOL_SIZE must be at least 1 and HR_DB_MAX_OVERFLOW at least 0")
         if self.bcrypt_concurrency < 0:
             raise ValueError("HR_BCRYPT_CONCURRENCY must be 0 (derived) or more")
+        if self.ui_threads < 0:
+            raise ValueError("HR_UI_THREADS must be 0 (derived) or more")
         return self
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -48,6 +49,19 @@ def make_engine(url: str) -> Engine:
     settings = get_settings()
     return create_engine(url, pool_pre_ping=True, pool_size=settings.db_pool_size,
                          max_overflow=settings.db_max_overflow, pool_recycle=1800)
+
+
+def ui_threads() -> int:
+    """Threads for the UI's units of work in one worker process (`HR_UI_THREADS`, see core/config.py).
+
+    Each thread holds at most one pooled connection at a time, and only inside its unit of work, so
+    half of the pool leaves the other half to the API's admission gate, jobs and mail."""
+    settings = get_settings()
+    if settings.ui_threads:
+        return settings.ui_threads
+    if settings.is_sqlite:
+        return min(32, (os.cpu_count() or 1) + 4)  # Python's default: SQLite writes one at a time anyway
+    return max(8, min(32, (settings.db_pool_size + settings.db_max_overflow) // 2))
 
 
 @lru_cache

@@ -128,3 +128,40 @@ def test_postgresql_pool_size_and_overflow_come_from_the_settings(settings_overr
 def test_pool_size_below_one_or_negative_overflow_is_refused(values):
     with pytest.raises(ValidationError, match="HR_DB_POOL_SIZE"):
         make(**values)
+
+
+def test_ui_threads_are_half_the_postgresql_pool_within_bounds_or_as_configured(settings_override):
+    from hr_portal.core.db import ui_threads
+
+    pg = "postgresql+psycopg://u@127.0.0.1:1/none"
+    settings_override(database_url=pg)
+    assert ui_threads() == 15  # (10 + 20) / 2
+    settings_override(database_url=pg, db_pool_size=4, db_max_overflow=2)
+    assert ui_threads() == 8  # never fewer than 8
+    settings_override(database_url=pg, db_pool_size=50, db_max_overflow=50)
+    assert ui_threads() == 32  # nor more than 32
+    settings_override(database_url=pg, ui_threads=3)
+    assert ui_threads() == 3
+
+
+def test_negative_ui_threads_are_refused():
+    with pytest.raises(ValidationError, match="HR_UI_THREADS"):
+        make(ui_threads=-1)
+
+
+def test_the_app_runs_event_handlers_database_work_on_the_sized_executor(settings_override):
+    import asyncio
+
+    from hr_portal.core.db import ui_threads
+    from hr_portal.hr_portal import _ui_threads_lifespan
+
+    settings_override(database_url="postgresql+psycopg://u@127.0.0.1:1/none", ui_threads=11)
+
+    async def run() -> tuple[int, str]:
+        async with _ui_threads_lifespan():
+            name = await asyncio.to_thread(lambda: __import__("threading").current_thread().name)
+            return asyncio.get_running_loop()._default_executor._max_workers, name
+
+    workers, thread = asyncio.run(run())
+    assert workers == ui_threads() == 11
+    assert thread.startswith("ui-db")
