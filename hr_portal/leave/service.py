@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -1502,33 +1503,42 @@ def _team_absences_batch(session: Session, rows: list[LeaveRequest], employees: 
     if departments:
         team.append(Employee.department_id.in_(list(departments)))
     lo, hi = min(r.start_date for r in rows), max(r.end_date for r in rows)
-    others = session.exec(select(LeaveRequest, Employee).join(Employee, Employee.id == LeaveRequest.employee_id).where(
-        LeaveRequest.organization_id == rows[0].organization_id, or_(*team),
-        LeaveRequest.status.in_([LeaveStatus.pending, LeaveStatus.approved]),
-        LeaveRequest.start_date <= hi, LeaveRequest.end_date >= lo).order_by(LeaveRequest.start_date)).all()
-    # plain tuples, indexed by manager and by department (no ORM attribute access in the loop)
+    # Plain columns, not ORM objects: for HR the window covers most of the organization (thousands of rows).
+    others = session.exec(
+        select(LeaveRequest.start_date, LeaveRequest.end_date, LeaveRequest.id, LeaveRequest.employee_id,
+               LeaveRequest.status, Employee.first_name, Employee.last_name, Employee.manager_id,
+               Employee.department_id)
+        .join(Employee, Employee.id == LeaveRequest.employee_id).where(
+            LeaveRequest.organization_id == rows[0].organization_id, or_(*team),
+            LeaveRequest.status.in_([LeaveStatus.pending, LeaveStatus.approved]),
+            LeaveRequest.start_date <= hi, LeaveRequest.end_date >= lo)
+        .order_by(LeaveRequest.start_date, LeaveRequest.end_date, LeaveRequest.id)).all()
+    # Indexed by manager and by department, each list in (start, end, id) order; labels are made only for
+    # the (at most 10 per request) entries shown.
     by_manager: dict[int, list[tuple]] = defaultdict(list)
     by_department: dict[int, list[tuple]] = defaultdict(list)
-    for o, e in others:
-        entry = (o.start_date, o.end_date, o.id, o.employee_id, f"{e.full_name} {fmt_date(o.start_date)[:-5]}–"
-                 f"{fmt_date(o.end_date)[:-5]}{' (pending)' if o.status == LeaveStatus.pending else ''}")
-        if e.manager_id:
-            by_manager[e.manager_id].append(entry)
-        if e.department_id:
-            by_department[e.department_id].append(entry)
+    for start, end, other_id, other_emp, status, first, last, manager_id, department_id in others:
+        entry = (start, end, other_id, other_emp, first, last, status)
+        if manager_id:
+            by_manager[manager_id].append(entry)
+        if department_id:
+            by_department[department_id].append(entry)
     found: dict[int, list[str]] = {}
     for r in rows:
         emp = employees[r.employee_id]
-        candidates = (by_manager.get(emp.manager_id, []) if emp.manager_id else []) + \
-            (by_department.get(emp.department_id, []) if emp.department_id else [])
+        request_id, emp_id, first_day, last_day = r.id, emp.id, r.start_date, r.end_date
+        lists = [by_manager.get(emp.manager_id, []) if emp.manager_id else [],
+                 by_department.get(emp.department_id, []) if emp.department_id else []]
         names: list[str] = []
         seen: set[int] = set()
-        for start, end, other_id, other_emp, label in sorted(candidates):
-            if other_id in seen or other_id == r.id or other_emp == emp.id or start > r.end_date \
-                    or end < r.start_date:
+        for start, end, other_id, other_emp, first, last, status in heapq.merge(*lists):
+            if start > last_day:  # in start order: nothing later overlaps
+                break
+            if end < first_day or other_id == request_id or other_emp == emp_id or other_id in seen:
                 continue
             seen.add(other_id)
-            names.append(label)
+            names.append(f"{f'{first} {last}'.strip()} {fmt_date(start)[:-5]}–{fmt_date(end)[:-5]}"
+                         f"{' (pending)' if status == LeaveStatus.pending else ''}")
             if len(names) == 10:
                 break
         found[r.id] = names
