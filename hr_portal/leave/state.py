@@ -7,6 +7,7 @@ scope; ids coming from the browser are cast and never trusted.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import reflex as rx
@@ -490,6 +491,7 @@ class ApprovalsState(LeaveBase):
             yield self._fail(exc)
             return
         self._set_queue(queue)
+        self._own_reload_at = time.time()  # the live watcher need not reload again for this decision
 
     # ---- delegation
     @rx.event

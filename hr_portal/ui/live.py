@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,11 @@ SAFETY_RELOAD_EVERY = 3  # quiet wake-ups between reloads (about a minute)
 # long before the next one; changes in between are folded into it. A change after a quiet spell still
 # reloads at once. (bench/run.py scenario 5, docs/performance.md "Benchmark suite (issue 9)".)
 MIN_RELOAD_SECONDS = 3.0
+# A page that has just reloaded itself after its own change (an approval, say) would reload again when its
+# own change comes back through the topic. The handler records `state._own_reload_at = time.time()`; a
+# change arriving within this many seconds of it is taken as that echo. A change from elsewhere in the
+# window shows at the next change or the safety reload (SAFETY_RELOAD_EVERY x WAKE_SECONDS).
+OWN_CHANGE_ECHO_SECONDS = 2.0
 
 
 def _token_manager():
@@ -67,6 +73,8 @@ async def live_loop(state: Any, *, path: str, reload: Callable[[Any], Awaitable[
             async with state:
                 if state._live_generation != generation or (state.router.page.path or "") != path:
                     return
+                if changed and time.time() - getattr(state, "_own_reload_at", 0.0) < OWN_CHANGE_ECHO_SECONDS:
+                    changed = False  # the echo of this tab's own change, already reloaded by its handler
                 if changed:
                     last_reload = loop.time()
                     try:

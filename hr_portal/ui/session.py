@@ -115,6 +115,8 @@ class SessionState(rx.State):
     # Backend-only (never sent to the browser): bumps when a page starts a live watcher (ui/live.py).
     _live_generation: int = 0
     _topics: list[str] = []
+    # When a handler last reloaded its page after the tab's own change (ui/live.py skips the echo).
+    _own_reload_at: float = 0.0
     # Full names of the page states holding a page's data (see the module docstring).
     _holding: list[str] = []
 
