@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Index, text
+from sqlalchemy import BigInteger, Column, Index, SmallInteger, text
 from sqlmodel import Field, SQLModel
 
 from hr_portal.attendance.models import AttendanceRecord
@@ -51,6 +51,10 @@ class AttendanceDaySummary(SQLModel, table=True):
     direct count does). So every figure equals a direct GROUP BY over the records at every commit
     (tests/reports/test_day_summary.py). `department_id` 0 means "no department" (a key column is not NULL).
     Rows are never deleted by the triggers; a row whose records all went away holds zeros.
+
+    Each key is split into DAY_SUMMARY_SLOTS rows by `slot` = the person's employee id mod that number
+    (migration `day_summary_slots`): a punch locks its row until it commits, and with one row per department
+    and day a department's 9:00 check-ins queued behind each other. Readers sum the slots.
     """
 
     __tablename__ = "attendance_day_summary"
@@ -59,6 +63,7 @@ class AttendanceDaySummary(SQLModel, table=True):
     work_date: dt.date = Field(primary_key=True)
     company_id: int = Field(primary_key=True)
     department_id: int = Field(primary_key=True)
+    slot: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     records: int = 0
     late: int = 0
     half_day: int = 0
@@ -67,12 +72,13 @@ class AttendanceDaySummary(SQLModel, table=True):
 
 # The rollup recomputed from the records (the migration's backfill; bench/generate_org.py after its bulk load
 # with the triggers disabled; reports.service.rebuild_day_summary to repair or verify).
-DAY_SUMMARY_REBUILD = """
-INSERT INTO attendance_day_summary (organization_id, work_date, company_id, department_id, records, late, half_day,
-                                    work_seconds)
-SELECT r.organization_id, r.work_date, e.company_id, COALESCE(e.department_id, 0), COUNT(*),
-       SUM(CASE WHEN r.status = 'late' THEN 1 ELSE 0 END), SUM(CASE WHEN r.status = 'half_day' THEN 1 ELSE 0 END),
-       SUM(r.work_seconds)
+DAY_SUMMARY_SLOTS = 16
+DAY_SUMMARY_REBUILD = f"""
+INSERT INTO attendance_day_summary (organization_id, work_date, company_id, department_id, slot, records, late,
+                                    half_day, work_seconds)
+SELECT r.organization_id, r.work_date, e.company_id, COALESCE(e.department_id, 0), r.employee_id % {DAY_SUMMARY_SLOTS},
+       COUNT(*), SUM(CASE WHEN r.status = 'late' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN r.status = 'half_day' THEN 1 ELSE 0 END), SUM(r.work_seconds)
 FROM attendance_records r JOIN employees e ON e.id = r.employee_id
-GROUP BY r.organization_id, r.work_date, e.company_id, COALESCE(e.department_id, 0)
+GROUP BY r.organization_id, r.work_date, e.company_id, COALESCE(e.department_id, 0), r.employee_id % {DAY_SUMMARY_SLOTS}
 """

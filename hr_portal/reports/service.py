@@ -554,9 +554,13 @@ def _summary_rows(session: Session, org: int, f: Filters, start: date, end: date
         conds.append(sm.company_id == f.company_id)
     if f.department_id is not None:
         conds.append(sm.department_id == f.department_id)
-    rows = session.connection().execute(select(sm.work_date, sm.company_id, sm.department_id, sm.records, sm.late,
-                                               sm.half_day, sm.work_seconds).where(*conds)).all()
-    return [(day, cid, dept or None, n, late, half, seconds) for day, cid, dept, n, late, half, seconds in rows]
+    key = (sm.work_date, sm.company_id, sm.department_id)
+    records = func.sum(sm.records)
+    rows = session.connection().execute(
+        select(*key, records, func.sum(sm.late), func.sum(sm.half_day), func.sum(sm.work_seconds))
+        .where(*conds).group_by(*key).having(records != 0)).all()  # the slots of each key, summed
+    return [(day, cid, dept or None, int(n), int(late), int(half), int(seconds))
+            for day, cid, dept, n, late, half, seconds in rows]
 
 
 def rebuild_day_summary(session: Session) -> int:

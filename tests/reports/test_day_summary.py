@@ -11,7 +11,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import case, delete, func, text, update
 from sqlmodel import Session, select
 
 from hr_portal.attendance import service as attendance
@@ -22,7 +22,7 @@ from hr_portal.employees.models import Employee, EmployeeStatus, EmployeeUpdate
 from hr_portal.leave.models import LeaveStatus
 from hr_portal.org.models import Company
 from hr_portal.reports import service as reports
-from hr_portal.reports.models import AttendanceDaySummary
+from hr_portal.reports.models import DAY_SUMMARY_SLOTS, AttendanceDaySummary
 from tests.reports.conftest import EVENING, MARCH, NOW, World, _leave
 from tests.reports.test_service import _expected_attendance, march, run
 
@@ -45,11 +45,10 @@ def _summary(s: Session, org_id: int) -> dict[tuple, tuple]:
     sm = AttendanceDaySummary
     rows = s.exec(select(sm.work_date, sm.company_id, sm.department_id, sm.records, sm.late, sm.half_day,
                          sm.work_seconds).where(sm.organization_id == org_id)).all()
-    out = {}
-    for d, c, dept, n, late, half, secs in rows:
-        if (n, late, half, secs) != (0, 0, 0, 0):
-            out[(d, c, dept)] = (n, late, half, secs)
-    return out
+    out: dict[tuple, tuple] = {}
+    for d, c, dept, n, late, half, secs in rows:  # a key's slots, summed
+        out[(d, c, dept)] = tuple(a + b for a, b in zip(out.get((d, c, dept), (0, 0, 0, 0)), (n, late, half, secs)))
+    return {k: v for k, v in out.items() if v != (0, 0, 0, 0)}
 
 
 def assert_exact(org_id: int) -> None:
@@ -102,6 +101,24 @@ def test_check_in_check_out_and_auto_check_out_keep_it_exact(world):
     april = reports.make_filters(start=APRIL[0], end=APRIL[1])
     daily = {r["date"]: r for r in _hr_totals(world, april)["daily"]}
     assert daily["2026-04-06"]["present"] == 1
+
+
+def test_two_people_of_one_department_check_in_at_once_without_waiting_for_each_other(world):
+    """The rollup row of a department and day is split in slots by person: a punch holds its slot's row
+    until it commits, and another person's punch in the same department must not wait for that commit."""
+    if get_engine().dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: there is nothing to wait on but its database lock")
+    e2, e3 = world.actor("e2"), world.actor("e3")
+    assert world.people["e2"].employee.department_id == world.people["e3"].employee.department_id
+    assert world.emp("e2") % DAY_SUMMARY_SLOTS != world.emp("e3") % DAY_SUMMARY_SLOTS
+    at = datetime(2026, 4, 7, 8, 55, tzinfo=UTC)
+    with Session(get_engine(), expire_on_commit=False) as first, Session(get_engine(), expire_on_commit=False) as second:
+        attendance.check_in(session=first, actor=e2, now=at)  # not committed yet: its rows stay locked
+        second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        attendance.check_in(session=second, actor=e3, now=at)  # raised LockNotAvailable with one row per key
+        second.commit()
+        first.commit()
+    assert_exact(world.org.id)
 
 
 def test_an_approved_correction_keeps_it_exact_and_shows_in_the_report(world):
