@@ -380,9 +380,9 @@ def location_rules(session: Session, company_id: int, *, sites: bool = True) -> 
 
 
 def _check_location(session: Session, company: Company, lat: float | None, lon: float | None,
-                    acc: float | None) -> int | None:
+                    acc: float | None, rules: tuple[bool, list[AttendanceSite]] | None = None) -> int | None:
     """Refuse a check-in the company's location rules do not allow; returns the matched site's id."""
-    required, sites = location_rules(session, company.id, sites=lat is not None)
+    required, sites = rules or location_rules(session, company.id, sites=lat is not None)
     if lat is None or lon is None:
         if required:
             raise ValidationFailed.field(
@@ -421,6 +421,24 @@ _LOCK_SPACE = {"punch": 0x41545031, "correction": 0x41545032}  # "ATP1", "ATP2"
 _BUSY = "A check-in or check-out for you is being recorded right now. Refresh to see it."
 
 
+@dataclass
+class _Day:
+    """What a punch and the card after it both need: read once per click (`punch`)."""
+    emp: Employee
+    cal: Calendar
+    company: Company
+    tz: ZoneInfo
+    shift: ShiftSpec
+    rules: tuple[bool, list[AttendanceSite]]
+
+
+def _day(session: Session, actor: Actor) -> _Day:
+    emp = _own_employee(session, actor)
+    cal = Calendar(session, actor.organization_id)
+    company = cal.company(emp.company_id)
+    return _Day(emp, cal, company, cal.tz(company), cal.shift_for(emp), location_rules(session, company.id))
+
+
 def _open_record(session: Session, employee_id: int) -> AttendanceRecord | None:
     return session.exec(select(AttendanceRecord).where(AttendanceRecord.employee_id == employee_id,
                                                        AttendanceRecord.check_out.is_(None))).first()
@@ -446,16 +464,25 @@ def check_in(*, session: Session, actor: Actor, source: PunchSource | str = Punc
              longitude: Any = None, accuracy: Any = None, notes: Any = None, now: datetime | None = None
              ) -> AttendancePublic:
     """Open the day's record (or re-open it after a check-out). 409 when a record is already open."""
+    return record_public(_check_in(session=session, actor=actor, source=source, latitude=latitude, longitude=longitude,
+                                   accuracy=accuracy, notes=notes, now=now, ctx=None))
+
+
+def _check_in(*, session: Session, actor: Actor, source: PunchSource | str, latitude: Any, longitude: Any,
+              accuracy: Any, notes: Any, now: datetime | None, ctx: _Day | None) -> AttendanceRecord:
     require(actor)
     source = PunchSource(source)
-    emp = _own_employee(session, actor)
+    if ctx is None:
+        emp = _own_employee(session, actor)
+        cal = Calendar(session, actor.organization_id)
+        company = cal.company(emp.company_id)
+        tz, shift, rules = cal.tz(company), cal.shift_for(emp), None
+    else:
+        emp, cal, company, tz, shift, rules = ctx.emp, ctx.cal, ctx.company, ctx.tz, ctx.shift, ctx.rules
     now = aware(now) or utcnow()
-    cal = Calendar(session, actor.organization_id)
-    company = cal.company(emp.company_id)
-    tz, shift = cal.tz(company), cal.shift_for(emp)
     lat, lon, acc = _coords(latitude, longitude, accuracy)
     notes = _clean_notes(notes)
-    site_id = _check_location(session, company, lat, lon, acc)
+    site_id = _check_location(session, company, lat, lon, acc, rules)
 
     work_date = work_date_for(now, tz, shift)
     if not _try_lock(session, "punch", emp.id):
@@ -498,16 +525,22 @@ def check_in(*, session: Session, actor: Actor, source: PunchSource | str = Punc
     events.publish(session, CHECKED_IN, organization_id=emp.organization_id, actor_user_id=actor.user_id,
                    employee_id=emp.id, user_id=emp.user_id, attendance_id=rec.id)
     _topics(session, emp.organization_id, actor.user_id)
-    return record_public(rec)
+    return rec
 
 
 def check_out(*, session: Session, actor: Actor, source: PunchSource | str = PunchSource.web, latitude: Any = None,
               longitude: Any = None, accuracy: Any = None, notes: Any = None, now: datetime | None = None
               ) -> AttendancePublic:
     """Close the open record. 409 when not checked in."""
+    return record_public(_check_out(session=session, actor=actor, source=source, latitude=latitude,
+                                    longitude=longitude, accuracy=accuracy, notes=notes, now=now, ctx=None))
+
+
+def _check_out(*, session: Session, actor: Actor, source: PunchSource | str, latitude: Any, longitude: Any,
+               accuracy: Any, notes: Any, now: datetime | None, ctx: _Day | None) -> AttendanceRecord:
     require(actor)
     source = PunchSource(source)
-    emp = _own_employee(session, actor)
+    emp = ctx.emp if ctx is not None else _own_employee(session, actor)
     now = aware(now) or utcnow()
     lat, lon, acc = _coords(latitude, longitude, accuracy)
     notes = _clean_notes(notes)
@@ -516,9 +549,12 @@ def check_out(*, session: Session, actor: Actor, source: PunchSource | str = Pun
     rec = _open_record(session, emp.id)
     if rec is None:
         raise Conflict("You are not checked in.")
-    cal = Calendar(session, actor.organization_id)
-    company = cal.company(emp.company_id)
-    tz, shift = cal.tz(company), cal.shift_for(emp)
+    if ctx is None:
+        cal = Calendar(session, actor.organization_id)
+        company = cal.company(emp.company_id)
+        tz, shift = cal.tz(company), cal.shift_for(emp)
+    else:
+        cal, company, tz, shift = ctx.cal, ctx.company, ctx.tz, ctx.shift
     _close(session, rec, at=max(now, aware(rec.open_since or rec.check_in)), shift=shift, tz=tz,
            kind=cal.kind(company, rec.work_date), system=False, notes=notes, now=now,
            error=Conflict("You are not checked in."))
@@ -527,7 +563,7 @@ def check_out(*, session: Session, actor: Actor, source: PunchSource | str = Pun
     events.publish(session, CHECKED_OUT, organization_id=emp.organization_id, actor_user_id=actor.user_id,
                    employee_id=emp.id, user_id=emp.user_id, attendance_id=rec.id)
     _topics(session, emp.organization_id, actor.user_id)
-    return record_public(rec)
+    return rec
 
 
 def _close(session: Session, rec: AttendanceRecord, *, at: datetime, shift: ShiftSpec, tz: ZoneInfo, kind: str,
@@ -557,27 +593,32 @@ def punch(*, session: Session, actor: Actor, action: str, source: PunchSource | 
           ) -> dict[str, Any]:
     """Check in (action 'in') or out ('out') and return the card as it is now, in one transaction
     (the browser's one click: a single round trip to the database thread)."""
-    fn = check_in if action == "in" else check_out
     if action not in ("in", "out"):
         raise ValidationFailed.field("action", "Action must be 'in' or 'out'.")
-    fn(session=session, actor=actor, source=source, latitude=latitude, longitude=longitude, accuracy=accuracy,
-       now=now)
-    return today_card(session=session, actor=actor, now=now)
-
-
-def today_card(*, session: Session, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
-    """Everything the check-in card shows, in the company's time zone."""
     require(actor)
-    emp = _own_employee(session, actor)
+    ctx = _day(session, actor)  # read once for the punch and the card after it
+    fn = _check_in if action == "in" else _check_out
+    rec = fn(session=session, actor=actor, source=source, latitude=latitude, longitude=longitude, accuracy=accuracy,
+             notes=None, now=now, ctx=ctx)
+    return today_card(session=session, actor=actor, now=now, _ctx=ctx, _rec=rec)
+
+
+def today_card(*, session: Session, actor: Actor, now: datetime | None = None, _ctx: _Day | None = None,
+               _rec: AttendanceRecord | None = None) -> dict[str, Any]:
+    """Everything the check-in card shows, in the company's time zone. After a punch (`punch`), the record it
+    wrote is `_rec`: the card shows it when it is open or of today's work date, without reading it again."""
+    require(actor)
+    ctx = _ctx or _day(session, actor)
+    emp, cal, company, tz, shift = ctx.emp, ctx.cal, ctx.company, ctx.tz, ctx.shift
     now = aware(now) or utcnow()
-    cal = Calendar(session, actor.organization_id)
-    company = cal.company(emp.company_id)
-    tz, shift = cal.tz(company), cal.shift_for(emp)
     work_date = work_date_for(now, tz, shift)
-    rec = _open_record(session, emp.id) or session.exec(
-        select(AttendanceRecord).where(AttendanceRecord.employee_id == emp.id, AttendanceRecord.work_date == work_date)
-    ).first()
-    required, sites = location_rules(session, company.id)
+    if _rec is not None and (_rec.check_out is None or _rec.work_date == work_date):
+        rec = _rec
+    else:
+        rec = (None if _rec is not None else _open_record(session, emp.id)) or session.exec(
+            select(AttendanceRecord).where(AttendanceRecord.employee_id == emp.id,
+                                           AttendanceRecord.work_date == work_date)).first()
+    required, sites = ctx.rules
     state, since, open_ms = "none", "", 0
     base = rec.work_seconds if rec else 0
     if rec is not None and rec.check_out is None:

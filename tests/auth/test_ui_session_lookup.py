@@ -11,12 +11,10 @@ its own Reflex EventContext, as the event processor does (a task per event with 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlmodel import Session
 
 from hr_portal.auth import service
@@ -25,22 +23,7 @@ from hr_portal.core.db import get_engine, utcnow
 from hr_portal.core.errors import Unauthorized
 from hr_portal.core.security import hash_token
 from tests.factories import PASSWORD, create_organization, create_person
-
-
-@contextlib.contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+from tests.sql_count import statements
 
 
 def ui_login(db: Session, email: str) -> str:

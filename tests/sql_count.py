@@ -1,0 +1,27 @@
+"""Counting the SQL statements a piece of code runs on the app's engine (any thread), for the tests that
+hold a hot path to its cost. Transaction control (SQLite's `BEGIN IMMEDIATE`, core/db.py) is not counted."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy import event
+
+from hr_portal.core.db import get_engine
+
+
+@contextlib.contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            seen.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
