@@ -108,14 +108,23 @@ def checkin_reminder_candidates(session: Session, *, now: dt.datetime) -> list[t
     return out
 
 
+def _by_message(found: list[tuple[Employee, dt.date, dt.datetime]]
+                ) -> dict[tuple[int, dt.date, str, str], list[int]]:
+    """Recipients who get the same text on the same day, so that each group is one `deliver` (a few
+    statements, whatever its size: at 9:00 thousands of people can be due at once)."""
+    groups: dict[tuple[int, dt.date, str, str], list[int]] = {}
+    for emp, day, at in found:
+        groups.setdefault((emp.organization_id, day, f"{at:%H:%M}", str(at.tzinfo)), []).append(emp.user_id)
+    return groups
+
+
 def send_checkin_reminders(*, session: Session, now: dt.datetime) -> int:
     reached = 0
-    for emp, day, start in checkin_reminder_candidates(session, now=now):
+    for (org_id, day, hhmm, zone), user_ids in _by_message(checkin_reminder_candidates(session, now=now)).items():
         reached += service.deliver(
-            session, organization_id=emp.organization_id, user_ids=[emp.user_id], kind="checkin_reminder",
+            session, organization_id=org_id, user_ids=user_ids, kind="checkin_reminder",
             title="You have not checked in yet",
-            body=f"Your shift began at {start:%H:%M} ({start.tzinfo}). Check in now, or ask for a correction "
-                 "later if you forgot.",
+            body=f"Your shift began at {hhmm} ({zone}). Check in now, or ask for a correction later if you forgot.",
             link=ATTENDANCE_LINK, dedupe_key=f"checkin:{day.isoformat()}")
     return reached
 
@@ -147,12 +156,11 @@ def checkout_reminder_candidates(session: Session, *, now: dt.datetime
 
 def send_checkout_reminders(*, session: Session, now: dt.datetime) -> int:
     reached = 0
-    for emp, day, close_at in checkout_reminder_candidates(session, now=now):
+    for (org_id, day, hhmm, zone), user_ids in _by_message(checkout_reminder_candidates(session, now=now)).items():
         reached += service.deliver(
-            session, organization_id=emp.organization_id, user_ids=[emp.user_id], kind="checkout_reminder",
+            session, organization_id=org_id, user_ids=user_ids, kind="checkout_reminder",
             title="You are still checked in",
-            body=f"Your day closes automatically at {close_at:%H:%M} ({close_at.tzinfo}). Check out now so your "
-                 "hours are right.",
+            body=f"Your day closes automatically at {hhmm} ({zone}). Check out now so your hours are right.",
             link=ATTENDANCE_LINK, dedupe_key=f"checkout:{day.isoformat()}")
     return reached
 

@@ -13,7 +13,9 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -69,15 +71,21 @@ def _channels(session: Session, user_ids: list[int], kind: str) -> dict[int, Cha
     return out
 
 
-def _claim_key(session: Session, *, organization_id: int, user_id: int, key: str) -> bool:
-    """Insert the once-only key for this recipient; False when it was delivered before (or concurrently)."""
-    try:
-        with session.begin_nested():
-            session.add(NotificationKey(user_id=user_id, key=key[:120], organization_id=organization_id))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+CLAIM_CHUNK = 500  # recipients per INSERT (4 parameters each: well inside SQLite's limit)
+
+
+def _claim_keys(session: Session, *, organization_id: int, user_ids: list[int], key: str) -> set[int]:
+    """Insert the once-only key for every recipient, a few statements for any number of them; returns the
+    recipients who got it now (not those who got it before, nor from a run committing concurrently: the
+    insert waits for that one and skips the row)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    key, now, claimed = key[:120], utcnow(), set()
+    for start in range(0, len(user_ids), CLAIM_CHUNK):
+        rows = [{"user_id": uid, "key": key, "organization_id": organization_id, "created_at": now}
+                for uid in user_ids[start:start + CLAIM_CHUNK]]
+        claimed.update(session.execute(insert(NotificationKey).values(rows).on_conflict_do_nothing()
+                                       .returning(NotificationKey.user_id)).scalars())
+    return claimed
 
 
 def deliver(session: Session, *, organization_id: int, user_ids: Iterable[int | None], kind: str, title: str,
@@ -96,30 +104,31 @@ def deliver(session: Session, *, organization_id: int, user_ids: Iterable[int | 
     users = {u.id: u for u in session.exec(select(User).where(
         User.id.in_(wanted), User.organization_id == organization_id, User.is_active == True)).all()}  # noqa: E712
     channels = _channels(session, list(users), kind)
+    reach = [uid for uid in wanted if uid in users and channels[uid] != Channel.off]
+    if dedupe_key and reach:
+        claimed = _claim_keys(session, organization_id=organization_id, user_ids=reach, key=dedupe_key)
+        reach = [uid for uid in reach if uid in claimed]
     content = mail_content
-    reached = 0
-    for uid in wanted:
-        user = users.get(uid)
-        if user is None:
-            continue
-        channel = channels[uid]
-        if channel == Channel.off:
-            continue
-        if dedupe_key and not _claim_key(session, organization_id=organization_id, user_id=uid, key=dedupe_key):
-            continue
+    notes: list[dict[str, Any]] = []
+    mails: list[dict[str, Any]] = []
+    now = utcnow()
+    for uid in reach:
+        user, channel = users[uid], channels[uid]
         if channel.in_app_on:
-            session.add(Notification(organization_id=organization_id, user_id=uid, kind=kind, title=title[:200],
-                                     body=body[:1000], link=link[:300]))
-            live.notify(session, live.user_topic(uid, "inbox"))
+            notes.append({"organization_id": organization_id, "user_id": uid, "kind": kind, "title": title[:200],
+                          "body": body[:1000], "link": link[:300], "read_at": None, "created_at": now})
         if channel.email_on and user.email:
             if content is None:
                 content = templates.notice(org_name=org_name(session, organization_id), title=title, body=body,
                                            link=link)
-            mail.enqueue(session, to=user.email, subject=content.subject, text=content.text,
-                         html_body=content.html, organization_id=organization_id, kind=kind)
-        reached += 1
+            mails.append({"to": user.email, "subject": content.subject, "text": content.text,
+                          "html_body": content.html, "organization_id": organization_id, "kind": kind})
     session.flush()
-    return reached
+    if notes:  # one executemany for any number of recipients (a morning's reminders reach thousands)
+        session.connection().execute(insert(Notification.__table__), notes)
+        live.notify(session, *(live.user_topic(n["user_id"], "inbox") for n in notes))
+    mail.enqueue_many(session, mails)
+    return len(reach)
 
 
 # ================================================================ recipients

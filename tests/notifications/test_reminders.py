@@ -17,6 +17,7 @@ from hr_portal.notifications import reminders, service
 from hr_portal.notifications.models import Channel, NotificationPreference
 from hr_portal.org.models import Company, Holiday
 from tests.notifications.conftest import actor_of, add_leave, inbox, run
+from tests.sql_count import statements
 
 UTC = dt.UTC
 MONDAY = dt.date(2030, 3, 4)
@@ -71,6 +72,26 @@ def test_people_not_checked_in_after_their_shift_began_get_one_reminder(people, 
     assert kinds(people["employee"], "checkin_reminder") == ["You have not checked in yet"]
     assert job(reminders.send_checkin_reminders, at(MONDAY, 9, 25)) == 0  # once per day
     assert job(reminders.send_checkin_reminders, at(MONDAY + dt.timedelta(days=1), 9, 20)) == 4  # next day again
+
+
+def test_a_morning_of_many_reminders_costs_the_same_few_statements_as_one_and_stays_once_only(people, make_person,
+                                                                                               org):
+    """At 9:00 thousands of people of a company can be due at once: the reminders go out as one group per
+    organization, day and text (the once-only keys in one INSERT), not person by person."""
+    few = len(job_statements(reminders.send_checkin_reminders, at(MONDAY, 9, 20)))
+    for i in range(40):
+        make_person(org, first_name=f"Late{i}")
+    many = job_statements(reminders.send_checkin_reminders, at(MONDAY + dt.timedelta(days=1), 9, 20))
+    assert len(many) <= few, many  # 44 people instead of 4
+    assert job(reminders.send_checkin_reminders, at(MONDAY + dt.timedelta(days=1), 9, 25)) == 0
+    assert all(kinds(p, "checkin_reminder") == ["You have not checked in yet"] * 2 for p in people.values()
+               if p.user_id and p.employee_id)
+
+
+def job_statements(fn, now) -> list[str]:
+    with statements(this_thread=True) as seen:  # not the mail delivery the commit starts
+        assert job(fn, now) > 0
+    return seen
 
 
 def test_nobody_is_reminded_before_the_grace_minutes_or_after_the_shift(people):
