@@ -476,6 +476,28 @@ def test_queue_shows_balance_and_overlapping_team_absences(leave_org, make_perso
     assert item["teamAbsences"] == ["Mate Tester 12 Mar–13 Mar (pending)"]
 
 
+def test_queue_team_absences_find_long_absences_and_only_those_overlapping_each_request(leave_org):
+    """A long absence that began weeks before a request still shows; an absence between two requests shows
+    for neither; each request lists its own overlaps (the queue reads only the requests' periods)."""
+    from hr_portal.leave.models import LeaveRequest, LeaveStatus
+
+    with Session(get_engine(), expire_on_commit=False) as s:
+        mates = [factories.create_person(s, leave_org["org"], manager=leave_org["people"]["manager"],
+                                         first_name=name) for name in ("Long", "Gap", "June")]
+        for mate, (start, end) in zip(mates, (("2030-01-20", "2030-03-20"), ("2030-05-04", "2030-05-06"),
+                                              ("2030-06-09", "2030-06-10")), strict=True):
+            s.add(LeaveRequest(organization_id=mate.organization_id, employee_id=mate.employee_id,
+                               leave_type_id=leave_org["types"]["Annual"].id, start_date=dt.date.fromisoformat(start),
+                               end_date=dt.date.fromisoformat(end), days=1.0, reason="test",
+                               status=LeaveStatus.approved))
+        s.commit()
+    march = apply(leave_org, start_date="2030-03-11", end_date="2030-03-12")
+    june = apply(leave_org, start_date="2030-06-10", end_date="2030-06-11")
+    queue = {q["id"]: q for q in run(service.approval_queue, actor=leave_org["actors"]["manager"], now=NOW)}
+    assert queue[march.id]["teamAbsences"] == ["Long Tester 20 Jan–20 Mar"]
+    assert queue[june.id]["teamAbsences"] == ["June Tester 9 Jun–10 Jun"]
+
+
 # ---------------------------------------------------------------- allocations, types, tenancy
 
 
