@@ -309,3 +309,30 @@ def test_sign_out_forgets_every_page_and_the_list(tab, pages):
     calendar.rows = [{"name": "x"}]
     run_event(tab.sign_out)
     assert calendar.rows == [] and tab._holding == [] and tab.session_token == ""
+
+
+def test_run_as_checks_the_session_and_runs_the_work_in_one_unit_of_work(db, tab):
+    """`_run_as` (the check-in click): the look-up and the handler's work in one thread and transaction;
+    a signed-out tab or a role not allowed gets the same errors as `require`, and the work never runs."""
+    import threading
+
+    from hr_portal.core.errors import Forbidden
+
+    calls = []
+
+    def work(*, session, actor, value):
+        calls.append((threading.get_ident(), session.get_transaction() is not None, actor.role, value))
+        return value * 2
+
+    with statements() as seen:
+        assert run_event(lambda: tab._run_as(work, value=21)) == 42
+    assert len(seen) == 1 and calls[0][1:] == (True, Role.manager, 21)
+    assert tab.user_name == "Grace Hopper" and tab.signed_in
+
+    with pytest.raises(Forbidden):
+        run_event(lambda: tab._run_as(work, Role.hr_manager, value=1))
+    service.end_ui_session(session=db, token=tab.session_token)
+    db.commit()
+    with pytest.raises(Unauthorized):
+        run_event(lambda: tab._run_as(work, value=1))
+    assert len(calls) == 1 and tab.session_token == "" and tab.user_name == ""
