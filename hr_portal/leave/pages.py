@@ -401,6 +401,23 @@ def _queue_card(q: rx.Var) -> rx.Component:
     )
 
 
+def _queue_pager() -> rx.Component:
+    """Shown when more requests wait than one page holds (service.QUEUE_PAGE, the earliest first)."""
+    return rx.cond(
+        ApprovalsState.pages > 1,
+        rx.hstack(
+            rx.text(ApprovalsState.page_label, size="2", color_scheme="gray", data_testid="queue-range"),
+            rx.spacer(),
+            rx.button(rx.icon("chevron-left", size=16), "Earlier", size="1", variant="soft",
+                      on_click=ApprovalsState.go_page(-1), disabled=ApprovalsState.page <= 1),
+            rx.button("Later", rx.icon("chevron-right", size=16), size="1", variant="soft",
+                      on_click=ApprovalsState.go_page(1), disabled=ApprovalsState.page >= ApprovalsState.pages),
+            align="center", spacing="2", width="100%", padding_top="12px",
+        ),
+        rx.fragment(),
+    )
+
+
 def _decide_dialog() -> rx.Component:
     approving = ApprovalsState.dialog_status == "approved"
     return rx.dialog.root(
@@ -494,7 +511,7 @@ def approvals_page() -> rx.Component:
                             rx.table.column_header_cell("Team off then"), rx.table.column_header_cell("Step"),
                             rx.table.column_header_cell(""))),
                         rx.table.body(rx.foreach(ApprovalsState.queue, _queue_row)),
-                    )), width="100%"),
+                    )), _queue_pager(), width="100%"),
                     rx.vstack(rx.icon("inbox", size=28, color=rx.color("gray", 9)),
                               rx.text("Nothing is waiting for you. New requests appear here as they arrive.",
                                       color_scheme="gray", size="2", data_testid="queue-empty"),

@@ -1436,12 +1436,11 @@ def decide_many(*, session: Session, actor: Actor, leave_ids: list[int], status:
     return {"done": done, "failed": failed}
 
 
-def approval_queue(*, session: Session, actor: Actor, now: dt.datetime | None = None, limit: int = 100
-                   ) -> list[dict[str, Any]]:
-    """Pending requests the actor may decide now, with the requester's balance, overlapping team absences
-    and what each costs."""
-    require(actor, *APPROVERS)
-    today = (now or utcnow()).date()
+QUEUE_PAGE = 25  # requests per page of the approvals page
+
+
+def _queue_conditions(session: Session, actor: Actor, today: date) -> list[Any]:
+    """What makes a request part of the actor's approval queue (pending, theirs to decide now)."""
     conds = [LeaveRequest.organization_id == actor.organization_id, LeaveRequest.status == LeaveStatus.pending]
     if actor.employee_id is not None:
         conds.append(LeaveRequest.employee_id != actor.employee_id)
@@ -1450,8 +1449,37 @@ def approval_queue(*, session: Session, actor: Actor, now: dt.datetime | None = 
         managers = {actor.employee_id} | delegators
         conds += [LeaveRequest.step == 1,
                   LeaveRequest.employee_id.in_(select(Employee.id).where(Employee.manager_id.in_(list(managers))))]
-    rows = list(session.exec(select(LeaveRequest).where(*conds).order_by(LeaveRequest.start_date, LeaveRequest.id)
-                             .limit(limit)).all())
+    return conds
+
+
+def _queue_rows(session: Session, conds: list[Any], offset: int, limit: int) -> list[LeaveRequest]:
+    return list(session.exec(select(LeaveRequest).where(*conds).order_by(LeaveRequest.start_date, LeaveRequest.id)
+                             .offset(offset).limit(limit)).all())
+
+
+def approval_queue(*, session: Session, actor: Actor, now: dt.datetime | None = None, limit: int = 100
+                   ) -> list[dict[str, Any]]:
+    """Pending requests the actor may decide now (the earliest first), with the requester's balance,
+    overlapping team absences and what each costs."""
+    require(actor, *APPROVERS)
+    conds = _queue_conditions(session, actor, (now or utcnow()).date())
+    return _queue_items(session, actor, _queue_rows(session, conds, 0, limit))
+
+
+def approval_queue_page(*, session: Session, actor: Actor, page: int = 1, page_size: int = QUEUE_PAGE,
+                        now: dt.datetime | None = None) -> dict[str, Any]:
+    """One page of `approval_queue` and how many requests wait in all. A page past the end (its last
+    requests were decided meanwhile) comes back as the last page."""
+    require(actor, *APPROVERS)
+    conds = _queue_conditions(session, actor, (now or utcnow()).date())
+    total = session.exec(select(func.count()).select_from(LeaveRequest).where(*conds)).one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, page), pages)
+    rows = _queue_rows(session, conds, (page - 1) * page_size, page_size) if total else []
+    return {"items": _queue_items(session, actor, rows), "total": total, "page": page, "pages": pages}
+
+
+def _queue_items(session: Session, actor: Actor, rows: list[LeaveRequest]) -> list[dict[str, Any]]:
     if not rows:
         return []
     emp_ids = sorted({r.employee_id for r in rows})
@@ -1577,12 +1605,6 @@ def _team_absences_batch(session: Session, rows: list[LeaveRequest], employees: 
     return {request_id: [f"{names.get(other_emp, '')} {fmt_date(start)[:-5]}–{fmt_date(end)[:-5]}"
                          f"{' (pending)' if pending else ''}" for start, end, _id, other_emp, pending in picked]
             for request_id, picked in shown.items()}
-
-
-def queue_count(*, session: Session, actor: Actor) -> int:
-    if actor.role not in APPROVERS:
-        return 0
-    return len(approval_queue(session=session, actor=actor, limit=500))
 
 
 # ---------------------------------------------------------------- delegation

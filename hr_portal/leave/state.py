@@ -14,6 +14,7 @@ import reflex as rx
 
 from hr_portal.auth.models import Role
 from hr_portal.core import files as core_files
+from hr_portal.core.authz import Actor
 from hr_portal.core.db import utcnow
 from hr_portal.core.errors import AppError, Unauthorized, ValidationFailed
 from hr_portal.core.live import org_topic, user_topic
@@ -362,6 +363,9 @@ class MyLeaveState(LeaveBase):
 
 class ApprovalsState(LeaveBase):
     queue: list[dict] = []
+    page: int = 1  # of the queue, service.QUEUE_PAGE requests each (the earliest first)
+    pages: int = 1
+    total: int = 0
     selected: list[int] = []
     dialog_open: bool = False
     dialog_ids: list[int] = []
@@ -385,25 +389,37 @@ class ApprovalsState(LeaveBase):
     def all_selected(self) -> bool:
         return bool(self.queue) and len(self.selected) == len(self.queue)
 
-    def _set_queue(self, queue: list[dict]) -> None:
+    @rx.var
+    def page_label(self) -> str:
+        first = (self.page - 1) * service.QUEUE_PAGE + 1
+        return f"{first}–{first + len(self.queue) - 1} of {self.total} waiting"
+
+    def _set_queue(self, view: dict) -> None:
+        """A page of the queue (`service.approval_queue_page`)."""
+        queue = view["items"]
+        self.page, self.pages, self.total = view["page"], view["pages"], view["total"]
         self.queue = [{**_leave_row(q), "balanceLabel": _num(q["balance"]), "afterLabel": _num(q["availableAfter"]),
                        "negative": q["availableAfter"] < 0} for q in queue]
         ids = {q["id"] for q in queue}
         self.selected = [i for i in self.selected if i in ids]
 
-    async def _load(self, actor, *, candidates: bool = True) -> None:
-        """The queue and the delegations (and the people one may delegate to), in one unit of work."""
-        def work(session):
-            return (service.approval_queue(session=session, actor=actor),
-                    service.list_delegations(session=session, actor=actor),
-                    service.delegate_candidates(session=session, actor=actor) if candidates else None)
+    async def _load(self, actor: Actor | None, *, candidates: bool = True) -> None:
+        """The queue's page and the delegations (and the people one may delegate to), in one unit of work;
+        without an actor, the session check too."""
+        page = self.page
 
-        queue, delegations, people = await run_service(work)
-        self._set_queue(queue)
+        def work(session, actor):
+            return (service.approval_queue_page(session=session, actor=actor, page=page),
+                    service.list_delegations(session=session, actor=actor),
+                    service.delegate_candidates(session=session, actor=actor) if candidates else None, actor.role)
+
+        view, delegations, people, role = await (self._run_as(work, *APPROVERS) if actor is None
+                                                 else run_service(work, actor=actor))
+        self._set_queue(view)
         self.delegations = delegations
         if people is not None:
             self.candidates = [{"id": str(c["id"]), "name": c["name"]} for c in people]
-        self.is_hr = actor.role in HR
+        self.is_hr = role in HR
 
     @rx.event
     async def open_page(self):
@@ -419,7 +435,19 @@ class ApprovalsState(LeaveBase):
 
     async def _reload(self) -> None:
         # Delegations change with the queue topics too; who may be a delegate does not (loaded on open).
-        await self._load(await self.require(*APPROVERS), candidates=False)
+        await self._load(None, candidates=False)
+
+    @rx.event
+    async def go_page(self, delta: int):
+        """The previous (-1) or next (+1) page of the queue. What is selected stays selected only on the page
+        shown: bulk decisions act on requests the approver can see."""
+        try:
+            view = await self._run_as(service.approval_queue_page, *APPROVERS, page=self.page + (1 if _int(delta) > 0
+                                                                                                  else -1))
+        except AppError as exc:
+            return self._fail(exc)
+        self._set_queue(view)
+        return None
 
     @rx.event(background=True)
     async def watch(self):
@@ -467,9 +495,8 @@ class ApprovalsState(LeaveBase):
         self.busy = True
         yield
         try:
-            actor = await self.require(*APPROVERS)
-            result = await run_service(service.decide_many, actor=actor, leave_ids=list(self.dialog_ids),
-                                       status=self.dialog_status, comment=self.comment)
+            result = await self._run_as(service.decide_many, *APPROVERS, leave_ids=list(self.dialog_ids),
+                                        status=self.dialog_status, comment=self.comment)
         except AppError as exc:
             self.busy = False
             yield self._fail(exc)
@@ -486,11 +513,11 @@ class ApprovalsState(LeaveBase):
         for failure in result["failed"]:
             yield rx.toast.error(failure["message"])
         try:
-            queue = await run_service(service.approval_queue, actor=actor)
+            view = await self._run_as(service.approval_queue_page, *APPROVERS, page=self.page)
         except AppError as exc:
             yield self._fail(exc)
             return
-        self._set_queue(queue)
+        self._set_queue(view)
         self._own_reload_at = time.time()  # the live watcher need not reload again for this decision
 
     # ---- delegation

@@ -191,6 +191,59 @@ def test_approval_queues_follow_a_request_live_when_it_arrives_and_when_it_is_de
             p.context.close()
 
 
+def test_hr_pages_through_a_queue_longer_than_a_page(browser, portal):
+    """More requests wait than one page holds (service.QUEUE_PAGE, the earliest first): HR sees how many wait
+    in all, and reaches the latest ones on the next page and back."""
+    from hr_portal.leave.service import QUEUE_PAGE
+
+    expect.set_options(timeout=20_000)
+    marker = "E2E page " + uuid.uuid4().hex[:6]
+    api, auth = _api(portal.base_url, "employee@acme.example")
+    created: list[int] = []
+    page = None
+    try:
+        unpaid = next(t for t in api.get("/leave/types", headers=auth).json()["data"] if t["name"] == "Unpaid")
+        # Later than other tests' requests (at most 300 days ahead): ours fill the end of the queue.
+        day = dt.date.today() + dt.timedelta(days=330)
+        while len(created) < QUEUE_PAGE + 2:
+            assert day < dt.date.today() + dt.timedelta(days=730), "no free weekdays for the requests"
+            if day.weekday() < 5:
+                r = api.post("/leave", headers=auth, json={"leaveTypeId": unpaid["id"], "startDate": day.isoformat(),
+                                                           "endDate": day.isoformat(),
+                                                           "reason": f"{marker} #{len(created) + 1:02d}"})
+                if r.status_code == 201:
+                    created.append(r.json()["data"]["id"])
+            day += dt.timedelta(days=1)
+        page = _new_page(browser, portal, "hr@acme.example")
+        page.goto("/leave/approvals")
+        shown = page.get_by_test_id("queue-range")
+        expect(shown).to_have_text(re.compile(rf"^1–{QUEUE_PAGE} of \d+ waiting$"))
+        total = int(re.search(r"of (\d+)", shown.inner_text()).group(1))
+        assert total >= QUEUE_PAGE + 2
+        expect(page.get_by_test_id("queue-row")).to_have_count(QUEUE_PAGE)
+        latest = page.get_by_test_id("queue-row").filter(has_text=f"{marker} #{QUEUE_PAGE + 2:02d}")
+        expect(latest).to_have_count(0)
+        earlier, later = page.get_by_role("button", name="Earlier"), page.get_by_role("button", name="Later")
+        expect(earlier).to_be_disabled()
+        last_first = (total - 1) // QUEUE_PAGE * QUEUE_PAGE + 1
+        for first in range(QUEUE_PAGE + 1, last_first + 1, QUEUE_PAGE):
+            later.click()
+            expect(shown).to_have_text(re.compile(rf"^{first}–"))
+        expect(shown).to_have_text(f"{last_first}–{total} of {total} waiting")
+        expect(later).to_be_disabled()
+        expect(latest).to_have_count(1)
+        expect(earlier).to_be_enabled()
+        earlier.click()
+        expect(shown).not_to_have_text(re.compile(rf"–{total} of"))
+        expect(latest).to_have_count(0)
+    finally:
+        for leave_id in created:
+            api.delete(f"/leave/{leave_id}", headers=auth)
+        api.close()
+        if page is not None:
+            page.context.close()
+
+
 def test_employee_cannot_open_approvals_or_setup(page):
     sign_in(page, "employee@acme.example")
     for path in ("/leave/approvals", "/leave/setup", "/leave/calendar"):

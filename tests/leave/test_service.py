@@ -423,6 +423,28 @@ def test_long_leave_needs_hr_after_the_manager(leave_org):
     assert balance_of(leave_org).balance == 9
 
 
+def test_approval_queue_pages_hold_the_earliest_requests_first_and_say_how_many_wait(leave_org):
+    days = ["2030-03-18", "2030-03-11", "2030-03-13", "2030-03-12", "2030-03-14"]
+    ids = {day: apply(leave_org, start_date=day, end_date=day).id for day in days}
+    in_order = [ids[d] for d in sorted(days)]
+    manager = leave_org["actors"]["manager"]
+    pages = [run(service.approval_queue_page, actor=manager, page=n, page_size=2, now=NOW) for n in (1, 2, 3)]
+    assert [[q["id"] for q in p["items"]] for p in pages] == [in_order[:2], in_order[2:4], in_order[4:]]
+    assert {(p["total"], p["pages"]) for p in pages} == {(5, 3)}
+    assert [q["id"] for q in run(service.approval_queue, actor=manager, now=NOW)] == in_order
+    # a page past the end (its requests were decided meanwhile) is the last page; before the first, the first
+    assert run(service.approval_queue_page, actor=manager, page=9, page_size=2, now=NOW)["page"] == 3
+    assert run(service.approval_queue_page, actor=manager, page=0, page_size=2, now=NOW)["page"] == 1
+    for leave_id in in_order[2:]:
+        decide(leave_org, leave_id)
+    last = run(service.approval_queue_page, actor=manager, page=3, page_size=2, now=NOW)
+    assert (last["page"], last["pages"], last["total"], [q["id"] for q in last["items"]]) == (1, 1, 2, in_order[:2])
+    for leave_id in in_order[:2]:
+        decide(leave_org, leave_id, status="rejected")
+    assert run(service.approval_queue_page, actor=manager, page=2, page_size=2, now=NOW) == {
+        "items": [], "total": 0, "page": 1, "pages": 1}
+
+
 def test_delegate_sees_and_decides_the_away_managers_requests(leave_org, make_person):
     delegate = make_person(leave_org["org"], role=Role.manager)
     leave = apply(leave_org, start_date="2030-03-11", end_date="2030-03-11")

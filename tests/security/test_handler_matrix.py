@@ -197,6 +197,7 @@ leave.MyLeaveState.submit                        EMHA
 leave.MyLeaveState.cancel_request                -
 leave.ApprovalsState.open_page                   read
 leave.ApprovalsState.watch                       read
+leave.ApprovalsState.go_page                     read
 leave.ApprovalsState.ask                         read
 leave.ApprovalsState.ask_selected                read
 leave.ApprovalsState.toggle                      ui
