@@ -11,6 +11,7 @@ import asyncio
 import enum
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -160,15 +161,30 @@ class DirectoryState(SessionState):
             employment_type=None if self.employment_type == ALL else self.employment_type,
             company_id=_int(self.company), sort_by=self.sort_by, sort_order=self.sort_order)
 
+    def _page_work(self) -> Callable[..., tuple[list, int, int]]:
+        """The unit of work that reads the page shown: (items, total, page). A page that emptied under us
+        (filters, deactivations) becomes the last one."""
+        query, page, size = self._query(), self.page, int(self.page_size)
+
+        def work(session: Session, actor: Actor) -> tuple[list, int, int]:
+            items, total = service.list_employees(session=session, actor=actor, query=query, page=page, limit=size)
+            if not items and total and page > 1:
+                last = max(1, -(-total // size))
+                items, total = service.list_employees(session=session, actor=actor, query=query, page=last,
+                                                      limit=size)
+                return items, total, last
+            return items, total, page
+
+        return work
+
+    def _show(self, result: tuple[list, int, int]) -> None:
+        items, self.total, self.page = result
+        self.rows = [_row(e.model_dump()) for e in items]
+
     async def _load(self, actor: Actor | None = None) -> None:
-        actor = actor or await self.require()
-        items, total = await run_service(service.list_employees, actor=actor, query=self._query(), page=self.page,
-                                         limit=int(self.page_size))
-        if not items and total and self.page > 1:  # the page emptied under us (filters, deactivations)
-            self.page = max(1, -(-total // int(self.page_size)))
-            items, total = await run_service(service.list_employees, actor=actor, query=self._query(),
-                                             page=self.page, limit=int(self.page_size))
-        self.rows, self.total = [_row(e.model_dump()) for e in items], total
+        # Without an actor: the session check and the read in one thread hop and one unit of work.
+        work = self._page_work()
+        self._show(await (self._run_as(work) if actor is None else run_service(work, actor=actor)))
 
     async def _refresh(self):
         self.loading = True
@@ -187,14 +203,16 @@ class DirectoryState(SessionState):
         actor = await self.require()
         self.can_manage = actor.is_hr
 
-        def options(session: Session):
+        page_work = self._page_work()
+
+        def work(session: Session):  # the filters' options and the first page, in one unit of work
             depts = service.list_departments(session=session, actor=actor, include_archived=False)
             companies = org_service.list_companies(session=session, actor=actor)
             return ([{"value": str(d.id), "label": d.name} for d in depts],
-                    [{"value": str(c.id), "label": c.name} for c in companies])
+                    [{"value": str(c.id), "label": c.name} for c in companies], page_work(session, actor))
 
-        self.departments, self.companies = await run_service(options)
-        await self._load(actor)
+        self.departments, self.companies, page = await run_service(work)
+        self._show(page)
         self._topics = [org_topic(actor.organization_id, "employees")]
         return DirectoryState.watch
 
