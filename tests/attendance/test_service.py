@@ -560,15 +560,15 @@ def test_punch_checks_in_and_returns_the_card_in_one_transaction(db, people):
 
 def test_a_punch_from_the_check_in_card_reads_its_day_once_and_returns_the_card_as_read_afresh(db, people):
     """The UI's click (`punch`) reads the person, company, shift and location rules once for the punch and
-    the card after it: at most 10 statements either way, PostgreSQL's advisory lock included (17 before),
-    and the card equals `today_card` read on its own."""
+    the card after it: at most 8 statements either way, PostgreSQL's advisory lock included (17 at first,
+    then 10), and the card equals `today_card` read on its own."""
     a = actor_of(db, people["employee"])
     for action, at in (("in", (9, 5)), ("out", (12, 0)), ("in", (13, 0)), ("out", (17, 40))):
         now = local(UTC_TZ, 2026, 11, 2, *at)
         with statements() as seen:
             card = service.punch(session=db, actor=a, action=action, now=now)
             db.flush()
-        assert len(seen) <= 10, seen
+        assert len(seen) <= 8, seen
         assert card == service.today_card(session=db, actor=a, now=now)
     assert card["state"] == "out" and card["worked_label"] == "7 h 35 min"
 
