@@ -517,7 +517,7 @@ def approvals_page() -> rx.Component:
                                       color_scheme="gray", size="2", data_testid="queue-empty"),
                               align="center", padding="24px", width="100%"),
                 ),
-                width="100%",
+                width="100%", id="approvals-queue", scroll_margin_top="72px",  # below the sticky top bar
             ),
             _delegation_card(),
             spacing="4", width="100%",

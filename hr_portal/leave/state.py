@@ -447,7 +447,7 @@ class ApprovalsState(LeaveBase):
         except AppError as exc:
             return self._fail(exc)
         self._set_queue(view)
-        return None
+        return rx.scroll_to("approvals-queue")  # the pager sits below the list: show the new page from its top
 
     @rx.event(background=True)
     async def watch(self):
