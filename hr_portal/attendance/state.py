@@ -166,8 +166,11 @@ class CheckInState(AttendanceBase):
         return "1" if self.card.get("location_required") else "0"
 
     async def _load_card(self, actor, card: dict[str, Any] | None = None) -> None:
+        """Show `card`, or the card read afresh: as `actor`, or without one with the session check in the same
+        unit of work."""
         if card is None:
-            card = await run_service(service.today_card, actor=actor)
+            card = await (self._run_as(service.today_card) if actor is None
+                          else run_service(service.today_card, actor=actor))
         card["clock"] = utcnow().astimezone(zoneinfo.ZoneInfo(card["timezone"])).strftime("%H:%M:%S")
         card["since_ms"] = str(card["open_since_ms"] or "")
         card["worked_base"] = str(card["worked_seconds"])
@@ -177,14 +180,15 @@ class CheckInState(AttendanceBase):
     async def load_card(self):
         """on_mount of the card: load today's state, start the clock and the live watcher."""
         try:
-            actor = await self.require()
-            await self._load_card(actor)
+            card, user_id = await self._run_as(
+                lambda session, actor: (service.today_card(session=session, actor=actor), actor.user_id))
+            await self._load_card(None, card)
         except AppError as exc:
             self.card_ready = False
             self.card_error = "" if isinstance(exc, Unauthorized) else exc.message
             return None
         self._card_path = self.router.page.path or "/"
-        self._card_user = actor.user_id
+        self._card_user = user_id
         return [rx.call_script(TICK_JS), CheckInState.watch_card]
 
     async def _punch(self, action: str, geo: Any):
@@ -208,7 +212,7 @@ class CheckInState(AttendanceBase):
         except Conflict as exc:
             # A double click or another tab got there first: show the real state, no alarm.
             with contextlib.suppress(AppError):
-                await self._load_card(await self.require())
+                await self._load_card(None)
             if not ((action == "in" and self.card_state == "in") or (action == "out" and self.card_state != "in")):
                 message = rx.toast.info(exc.message)
         except AppError as exc:
@@ -260,7 +264,7 @@ class CheckInState(AttendanceBase):
                         return
                     if changed and not self.punch_busy and time.time() - self._last_punch_at >= OWN_PUNCH_ECHO_S:
                         try:
-                            await self._load_card(await self.require())
+                            await self._load_card(None)
                         except AppError:
                             return
 

@@ -13,7 +13,7 @@ import reflex as rx
 from hr_portal.core.db import utcnow
 from hr_portal.core.errors import AppError
 from hr_portal.dashboard import service
-from hr_portal.ui.session import SessionState, run_service
+from hr_portal.ui.session import SessionState
 
 
 def _s(value: Any) -> str:
@@ -88,8 +88,7 @@ class HomeState(SessionState):
         self.loading, self.load_error = True, ""
         yield
         try:
-            actor = await self.require()
-            data = await run_service(service.home, actor=actor)
+            data = await self._run_as(service.home)  # the session check and the read in one unit of work
         except AppError as exc:
             self.loading = False
             self.load_error = exc.message

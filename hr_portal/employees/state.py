@@ -197,21 +197,20 @@ class DirectoryState(SessionState):
 
     @rx.event
     async def open_directory(self):
-        redirect = await self.guard_page("employees")
-        if redirect is not None:
-            return redirect
-        actor = await self.require()
-        self.can_manage = actor.is_hr
-
         page_work = self._page_work()
 
-        def work(session: Session):  # the filters' options and the first page, in one unit of work
+        def work(session: Session, actor: Actor):  # the filters' options and the first page
             depts = service.list_departments(session=session, actor=actor, include_archived=False)
             companies = org_service.list_companies(session=session, actor=actor)
             return ([{"value": str(d.id), "label": d.name} for d in depts],
-                    [{"value": str(c.id), "label": c.name} for c in companies], page_work(session, actor))
+                    [{"value": str(c.id), "label": c.name} for c in companies], page_work(session, actor), actor)
 
-        self.departments, self.companies, page = await run_service(work)
+        # The guard and the page's data in one unit of work (SessionState._open_page_as).
+        redirect, loaded = await self._open_page_as("employees", work)
+        if redirect is not None:
+            return redirect
+        self.departments, self.companies, page, actor = loaded
+        self.can_manage = actor.is_hr
         self._show(page)
         self._topics = [org_topic(actor.organization_id, "employees")]
         return DirectoryState.watch

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
@@ -403,31 +404,39 @@ class ApprovalsState(LeaveBase):
         ids = {q["id"] for q in queue}
         self.selected = [i for i in self.selected if i in ids]
 
-    async def _load(self, actor: Actor | None, *, candidates: bool = True) -> None:
-        """The queue's page and the delegations (and the people one may delegate to), in one unit of work;
-        without an actor, the session check too."""
+    def _load_work(self, *, candidates: bool = True) -> Callable[..., tuple]:
+        """The unit of work behind the page: the queue's page and the delegations (and the people one may
+        delegate to)."""
         page = self.page
 
         def work(session, actor):
             return (service.approval_queue_page(session=session, actor=actor, page=page),
                     service.list_delegations(session=session, actor=actor),
-                    service.delegate_candidates(session=session, actor=actor) if candidates else None, actor.role)
+                    service.delegate_candidates(session=session, actor=actor) if candidates else None, actor)
 
-        view, delegations, people, role = await (self._run_as(work, *APPROVERS) if actor is None
-                                                 else run_service(work, actor=actor))
+        return work
+
+    def _show_load(self, loaded: tuple) -> Actor:
+        view, delegations, people, actor = loaded
         self._set_queue(view)
         self.delegations = delegations
         if people is not None:
             self.candidates = [{"id": str(c["id"]), "name": c["name"]} for c in people]
-        self.is_hr = role in HR
+        self.is_hr = actor.role in HR
+        return actor
+
+    async def _load(self, actor: Actor | None, *, candidates: bool = True) -> None:
+        """`_load_work` in one unit of work; without an actor, the session check too."""
+        work = self._load_work(candidates=candidates)
+        self._show_load(await (self._run_as(work, *APPROVERS) if actor is None else run_service(work, actor=actor)))
 
     @rx.event
     async def open_page(self):
-        redirect = await self.guard_page("leave_approvals")
+        # The guard and the page's data in one unit of work (SessionState._open_page_as).
+        redirect, loaded = await self._open_page_as("leave_approvals", self._load_work())
         if redirect is not None:
             return redirect
-        actor = await self.require(*APPROVERS)
-        await self._load(actor)
+        actor = self._show_load(loaded)
         # This approver's own queue topic (and HR's): a request arriving or decided elsewhere reloads the
         # pages that show it, not every approvals page of the organization (leave/service.py queue_topics).
         self._topics = service.approvals_page_topics(actor)

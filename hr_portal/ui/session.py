@@ -262,7 +262,10 @@ class SessionState(rx.State):
     @rx.event
     async def guard_page(self, page: str):
         """on_load of a role-restricted page: the allowed roles come from the server-side PAGE_ROLES table."""
-        actor = await self.actor()
+        return await self._admit(page, await self.actor())
+
+    async def _admit(self, page: str, actor: Actor | None):
+        """`guard_page`'s verdict on a looked-up actor: a redirect, or None (admitted)."""
         if actor is None:
             path = self.router.url.path or "/"
             return rx.redirect(f"/login?next={path}", replace=True)
@@ -272,3 +275,23 @@ class SessionState(rx.State):
         if event := _event_id():
             _GUARDED.set((event, self.session_token, actor))
         return None
+
+    async def _open_page_as(self, page: str, fn: Callable[..., T], /, **kwargs: Any) -> tuple[Any, T | None]:
+        """`guard_page(page)`, then the page's first read `fn(session=..., actor=..., **kwargs)`: the session
+        check, the role check and the read in one thread hop and one unit of work (a page opens with one trip
+        to the database thread instead of two). Returns (the guard's redirect, None) for a refused visitor,
+        else (None, what `fn` returned); `fn` runs only for an admitted one."""
+        if not self.session_token:
+            return await self._admit(page, None), None
+        token, (ip, ua), allowed = self.session_token, self._client(), PAGE_ROLES.get(page, frozenset())
+
+        def work() -> tuple[tuple[Actor, dict] | None, T | None]:
+            with session_scope() as session:
+                found = _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=ua))
+                if found is None or found[0].role not in allowed:
+                    return found, None
+                return found, fn(session=session, actor=found[0], **kwargs)
+
+        found, result = await asyncio.to_thread(work)
+        redirect = await self._admit(page, await self._signed_in_as(found))
+        return (redirect, None) if redirect is not None else (None, result)

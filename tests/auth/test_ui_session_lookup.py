@@ -336,3 +336,37 @@ def test_run_as_checks_the_session_and_runs_the_work_in_one_unit_of_work(db, tab
     with pytest.raises(Unauthorized):
         run_event(lambda: tab._run_as(work, value=1))
     assert len(calls) == 1 and tab.session_token == "" and tab.user_name == ""
+
+
+def test_open_page_as_guards_and_reads_in_one_unit_of_work(db, tab, monkeypatch):
+    """`_open_page_as` (a page's on_load): `guard_page`'s verdicts, with the page's first read in the same thread
+    and transaction as the look-up; the read runs only for an admitted visitor, and the actor it admitted is
+    remembered for the rest of the event like `guard_page`'s."""
+    from hr_portal.core.authz import PAGE_ROLES
+
+    monkeypatch.setitem(PAGE_ROLES, "ui_hr_page", frozenset({Role.hr_manager}))
+    calls = []
+
+    def work(*, session, actor, value):
+        calls.append((session.get_transaction() is not None, actor.role, value))
+        return value * 2
+
+    async def admitted_then_require():
+        with statements() as seen:
+            got = await tab._open_page_as("ui_test_page", work, value=21)
+            actor = await tab.require()
+        return got, actor.role, len(seen)
+
+    assert run_event(admitted_then_require) == ((None, 42), Role.manager, 1)
+    assert calls == [(True, Role.manager, 21)]
+
+    redirect, result = run_event(lambda: tab._open_page_as("ui_hr_page", work, value=1))
+    assert "/not-allowed" in str(redirect) and result is None and len(calls) == 1
+
+    service.end_ui_session(session=db, token=tab.session_token)
+    db.commit()
+    redirect, result = run_event(lambda: tab._open_page_as("ui_test_page", work, value=1))
+    assert "/login" in str(redirect) and result is None and len(calls) == 1
+    assert tab.session_token == "" and tab.user_name == ""
+    redirect, _ = run_event(lambda: tab._open_page_as("ui_test_page", work, value=1))  # no token at all
+    assert "/login" in str(redirect) and len(calls) == 1
