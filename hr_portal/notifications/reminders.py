@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -70,15 +71,25 @@ def _calendar(cache: dict, session: Session, organization_id: int):
     return cache[organization_id]
 
 
-def checkin_reminder_candidates(session: Session, *, now: dt.datetime) -> list[tuple[Employee, dt.date, dt.datetime]]:
-    """(employee, work date, local shift start) of everyone who should get a check-in reminder now."""
+def _people_with_accounts(session: Session, company_id: int) -> list[Any]:
+    """The columns a check-in reminder needs of the company's active people with an account, as plain rows
+    (every five minutes for the whole organization: no ORM objects)."""
+    return list(session.exec(select(Employee.id, Employee.user_id, Employee.organization_id, Employee.company_id,
+                                    Employee.date_of_joining).where(
+        Employee.company_id == company_id, Employee.status == EmployeeStatus.active,
+        Employee.user_id.is_not(None))).all())
+
+
+def checkin_reminder_candidates(session: Session, *, now: dt.datetime) -> list[tuple[Any, dt.date, dt.datetime]]:
+    """(employee row: id, user_id, organization_id, company_id, date_of_joining; work date, local shift start)
+    of everyone who should get a check-in reminder now."""
     from hr_portal.attendance.models import AttendanceRecord
 
     after = dt.timedelta(minutes=notify_settings().checkin_reminder_minutes)
     calendars: dict = {}
     out = []
     for company in session.exec(select(Company).order_by(Company.id)).all():
-        people = _active_employees(session, company.id)
+        people = _people_with_accounts(session, company.id)
         if not people:
             continue
         cal = _calendar(calendars, session, company.organization_id)
@@ -90,7 +101,7 @@ def checkin_reminder_candidates(session: Session, *, now: dt.datetime) -> list[t
         for day in (yesterday, today):  # yesterday: a night shift that is still running
             if kinds.get(day) != "working":
                 continue
-            due: list[tuple[Employee, dt.datetime]] = []
+            due: list[tuple[Any, dt.datetime]] = []
             for emp in people:
                 if emp.date_of_joining and emp.date_of_joining > day:
                     continue
@@ -108,7 +119,7 @@ def checkin_reminder_candidates(session: Session, *, now: dt.datetime) -> list[t
     return out
 
 
-def _by_message(found: list[tuple[Employee, dt.date, dt.datetime]]
+def _by_message(found: list[tuple[Any, dt.date, dt.datetime]]
                 ) -> dict[tuple[int, dt.date, str, str], list[int]]:
     """Recipients who get the same text on the same day, so that each group is one `deliver` (a few
     statements, whatever its size: at 9:00 thousands of people can be due at once)."""

@@ -88,6 +88,15 @@ def _claim_keys(session: Session, *, organization_id: int, user_ids: list[int], 
     return claimed
 
 
+def _holding_key(session: Session, user_ids: list[int], key: str) -> set[int]:
+    """The recipients who got `key` before (in chunks, like `_claim_keys`)."""
+    held: set[int] = set()
+    for start in range(0, len(user_ids), CLAIM_CHUNK):
+        held.update(session.exec(select(NotificationKey.user_id).where(
+            NotificationKey.key == key, NotificationKey.user_id.in_(user_ids[start:start + CLAIM_CHUNK]))).all())
+    return held
+
+
 def deliver(session: Session, *, organization_id: int, user_ids: Iterable[int | None], kind: str, title: str,
             body: str = "", link: str = "", mail_content: MailContent | None = None, dedupe_key: str | None = None,
             exclude_user_ids: Iterable[int | None] = ()) -> int:
@@ -99,6 +108,11 @@ def deliver(session: Session, *, organization_id: int, user_ids: Iterable[int | 
         raise ValueError(f"unknown notification kind {kind!r}")
     excluded = {u for u in exclude_user_ids if u}
     wanted = sorted({int(u) for u in user_ids if u} - excluded)
+    if wanted and dedupe_key:
+        # A reminder job runs every few minutes and finds mostly people it reached before: drop them before
+        # reading anyone (the claim below still settles a run committing concurrently).
+        held = _holding_key(session, wanted, dedupe_key[:120])
+        wanted = [uid for uid in wanted if uid not in held]
     if not wanted:
         return 0
     users = {u.id: u for u in session.exec(select(User).where(
