@@ -191,29 +191,61 @@ def test_approval_queues_follow_a_request_live_when_it_arrives_and_when_it_is_de
             p.context.close()
 
 
+def _waiting_for_hr(database_url: str, marker: str, count: int) -> list[int]:
+    """`count` requests waiting for HR (step 2) of a demo colleague (none of the demo accounts), a year ahead:
+    written straight into the database and deleted after, so that no list other tests read changes."""
+    from hr_portal.employees.models import Employee, EmployeeStatus
+    from hr_portal.leave.models import LeaveRequest, LeaveType
+
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as s:
+            hr = s.exec(select(Employee).where(Employee.email == "hr@acme.example")).one()
+            person = s.exec(select(Employee).where(Employee.organization_id == hr.organization_id,
+                                                   Employee.email.not_in([f"{who}@acme.example" for who in
+                                                                          ("admin", "hr", "manager", "employee")]),
+                                                   Employee.status == EmployeeStatus.active)
+                            .order_by(Employee.id)).first()
+            unpaid = s.exec(select(LeaveType).where(LeaveType.organization_id == hr.organization_id,
+                                                    LeaveType.name == "Unpaid")).one()
+            day, rows = dt.date.today() + dt.timedelta(days=330), []
+            while len(rows) < count:  # later than other tests' requests (at most 300 days ahead)
+                if day.weekday() < 5:
+                    rows.append(LeaveRequest(organization_id=hr.organization_id, employee_id=person.id,
+                                             leave_type_id=unpaid.id, start_date=day, end_date=day, days=1,
+                                             reason=f"{marker} #{len(rows) + 1:02d}", step=2, steps_required=2))
+                day += dt.timedelta(days=1)
+            s.add_all(rows)
+            s.commit()
+            return [r.id for r in rows]
+    finally:
+        engine.dispose()
+
+
+def _delete_requests(database_url: str, ids: list[int]) -> None:
+    from sqlalchemy import delete
+
+    from hr_portal.leave.models import LeaveRequest
+
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as s:
+            s.exec(delete(LeaveRequest).where(LeaveRequest.id.in_(ids)))
+            s.commit()
+    finally:
+        engine.dispose()
+
+
 def test_hr_pages_through_a_queue_longer_than_a_page(browser, portal):
     """More requests wait than one page holds (service.QUEUE_PAGE, the earliest first): HR sees how many wait
-    in all, and reaches the latest ones on the next page and back."""
+    in all, and reaches the latest ones on the last page and back."""
     from hr_portal.leave.service import QUEUE_PAGE
 
     expect.set_options(timeout=20_000)
     marker = "E2E page " + uuid.uuid4().hex[:6]
-    api, auth = _api(portal.base_url, "employee@acme.example")
-    created: list[int] = []
+    created = _waiting_for_hr(portal.database_url, marker, QUEUE_PAGE + 2)
     page = None
     try:
-        unpaid = next(t for t in api.get("/leave/types", headers=auth).json()["data"] if t["name"] == "Unpaid")
-        # Later than other tests' requests (at most 300 days ahead): ours fill the end of the queue.
-        day = dt.date.today() + dt.timedelta(days=330)
-        while len(created) < QUEUE_PAGE + 2:
-            assert day < dt.date.today() + dt.timedelta(days=730), "no free weekdays for the requests"
-            if day.weekday() < 5:
-                r = api.post("/leave", headers=auth, json={"leaveTypeId": unpaid["id"], "startDate": day.isoformat(),
-                                                           "endDate": day.isoformat(),
-                                                           "reason": f"{marker} #{len(created) + 1:02d}"})
-                if r.status_code == 201:
-                    created.append(r.json()["data"]["id"])
-            day += dt.timedelta(days=1)
         page = _new_page(browser, portal, "hr@acme.example")
         page.goto("/leave/approvals")
         shown = page.get_by_test_id("queue-range")
@@ -237,9 +269,7 @@ def test_hr_pages_through_a_queue_longer_than_a_page(browser, portal):
         expect(shown).not_to_have_text(re.compile(rf"–{total} of"))
         expect(latest).to_have_count(0)
     finally:
-        for leave_id in created:
-            api.delete(f"/leave/{leave_id}", headers=auth)
-        api.close()
+        _delete_requests(portal.database_url, created)
         if page is not None:
             page.context.close()
 
