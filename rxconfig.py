@@ -1,11 +1,17 @@
 """Reflex configuration, fed from hr_portal.core.config (Reflex itself reads only REFLEX_* variables)."""
 
+import os
+
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
-from hr_portal.core.config import get_settings
+from hr_portal.core.config import get_settings, reflex_environment
 
 settings = get_settings()
+# Read by Reflex when it builds its state manager, in this process and the workers it forks. An operator's own
+# REFLEX_* value wins.
+for _name, _value in reflex_environment(settings).items():
+    os.environ.setdefault(_name, _value)
 
 config = rx.Config(
     app_name="hr_portal",
