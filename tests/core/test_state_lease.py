@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -73,4 +74,6 @@ def test_a_tab_leased_by_one_process_goes_to_another_with_its_changes(monkeypatc
         finally:
             await reader.close()
 
-    asyncio.run(scenario())
+    # Its own thread: a browser test earlier in the run may have left an event loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
