@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from datetime import timedelta
 
 from sqlalchemy import func, update
@@ -58,16 +59,20 @@ def employee_of(session: Session, user_id: int) -> Employee | None:
     return session.exec(select(Employee).where(Employee.user_id == user_id)).first()
 
 
-def user_public(session: Session, user: User) -> UserPublic:
-    emp = employee_of(session, user.id)
+_UNREAD: Any = object()  # "the caller has not read the user's employee record": read it
+
+
+def user_public(session: Session, user: User, employee: Employee | None = _UNREAD) -> UserPublic:
+    emp = employee_of(session, user.id) if employee is _UNREAD else employee
     return UserPublic(
         id=user.id, email=user.email, first_name=emp.first_name if emp else "", last_name=emp.last_name if emp else "",
         role=user.role, organization_id=user.organization_id, employee_id=emp.id if emp else None,
     )
 
 
-def actor_for(session: Session, user: User, *, ip: str | None = None, user_agent: str | None = None) -> Actor:
-    emp = employee_of(session, user.id)
+def actor_for(session: Session, user: User, *, ip: str | None = None, user_agent: str | None = None,
+              employee: Employee | None = _UNREAD) -> Actor:
+    emp = employee_of(session, user.id) if employee is _UNREAD else employee
     return Actor(user_id=user.id, organization_id=user.organization_id, role=Role(user.role),
                  employee_id=emp.id if emp else None, email=user.email, ip=ip, user_agent=user_agent)
 
@@ -125,9 +130,11 @@ def register_organization(
 # ---------------------------------------------------------------- sign-in
 
 
-def _check_credentials(session: Session, *, email: str, password: str, ip: str | None, user_agent: str | None) -> User:
+def _check_credentials(session: Session, *, email: str, password: str, ip: str | None,
+                       user_agent: str | None) -> tuple[User, Employee | None]:
     """Shared by API login and UI sign-in. Lockout after N failures in a row; one message for
-    unknown email and wrong password. Ends the read transaction before bcrypt so no lock is held."""
+    unknown email and wrong password. Ends the read transaction before bcrypt so no lock is held.
+    Returns the user and their employee record (None for an account without one)."""
     settings = get_settings()
     # Credential stuffing guard: failed sign-ins per client IP per minute (successes don't count, so
     # a whole office behind one NAT address can still sign in at 9:00).
@@ -173,9 +180,12 @@ def _check_credentials(session: Session, *, email: str, password: str, ip: str |
                          user_id=user_id, entity_type="user", entity_id=user_id, ip=ip, user_agent=user_agent)
         session.commit()
         raise Unauthorized(BAD_CREDENTIALS)
-    user = session.get(User, user_id)
-    session.refresh(user)
-    if not user.is_active or user.password_hash is None or not _employee_active(session, user):
+    # The account as it is now (deactivated or re-keyed during the hash?) and its employee record, in one
+    # statement; the record is passed on to the response instead of being read again.
+    user, emp = session.exec(
+        select(User, Employee).outerjoin(Employee, Employee.user_id == User.id).where(User.id == user_id)
+        .order_by(Employee.id).limit(1).execution_options(populate_existing=True)).one()
+    if not user.is_active or user.password_hash is None or (emp is not None and emp.status != "active"):
         session.rollback()
         raise Unauthorized(BAD_CREDENTIALS)
     user.failed_login_count = 0
@@ -184,20 +194,16 @@ def _check_credentials(session: Session, *, email: str, password: str, ip: str |
     session.add(user)
     audit.record(session, action="auth.login", organization_id=user.organization_id, user_id=user.id,
                  entity_type="user", entity_id=user.id, ip=ip, user_agent=user_agent)
-    return user
-
-
-def _employee_active(session: Session, user: User) -> bool:
-    emp = employee_of(session, user.id)
-    return emp is None or emp.status == "active"
+    return user, emp
 
 
 def login(*, session: Session, email: str, password: str, ip: str | None = None, user_agent: str | None = None) -> AuthTokens:
-    user = _check_credentials(session, email=email, password=password, ip=ip, user_agent=user_agent)
-    return issue_tokens(session, user)
+    user, emp = _check_credentials(session, email=email, password=password, ip=ip, user_agent=user_agent)
+    return issue_tokens(session, user, employee=emp)
 
 
-def issue_tokens(session: Session, user: User, *, family_id: str | None = None) -> AuthTokens:
+def issue_tokens(session: Session, user: User, *, family_id: str | None = None,
+                 employee: Employee | None = _UNREAD) -> AuthTokens:
     settings = get_settings()
     if family_id is None:
         family_id = new_jti()
@@ -209,7 +215,7 @@ def issue_tokens(session: Session, user: User, *, family_id: str | None = None) 
                                                    lifetime=timedelta(days=settings.refresh_token_days), extra=claims)
     session.add(RefreshToken(jti=refresh_jti, family_id=family_id, user_id=user.id, expires_at=refresh_exp))
     session.flush()
-    return AuthTokens(user=user_public(session, user), access_token=access, refresh_token=refresh,
+    return AuthTokens(user=user_public(session, user, employee), access_token=access, refresh_token=refresh,
                       expires_in=settings.access_token_minutes * 60)
 
 
@@ -310,14 +316,14 @@ def refresh(*, session: Session, refresh_token: str) -> AuthTokens:
 
 def create_ui_session(*, session: Session, email: str, password: str, ip: str | None = None,
                       user_agent: str | None = None) -> tuple[str, Actor]:
-    user = _check_credentials(session, email=email, password=password, ip=ip, user_agent=user_agent)
+    user, emp = _check_credentials(session, email=email, password=password, ip=ip, user_agent=user_agent)
     token = new_token()
     settings = get_settings()
     session.add(UISession(token_hash=hash_token(token), user_id=user.id, organization_id=user.organization_id,
                           token_version=user.token_version, expires_at=utcnow() + timedelta(hours=settings.ui_session_hours),
                           ip=ip, user_agent=(user_agent or "")[:300] or None))
     session.flush()
-    return token, actor_for(session, user, ip=ip, user_agent=user_agent)
+    return token, actor_for(session, user, ip=ip, user_agent=user_agent, employee=emp)
 
 
 def actor_from_ui_session(*, session: Session, token: str | None, ip: str | None = None,

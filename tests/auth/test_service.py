@@ -20,6 +20,7 @@ from hr_portal.core.security import hash_token, verify_password
 from hr_portal.employees.models import Employee, EmployeeStatus
 from hr_portal.org.models import Company, Organization
 from tests.factories import PASSWORD, access_token_accepted, claims_of, create_organization, create_person
+from tests.sql_count import statements
 
 NEW_PASSWORD = "Brand-New-Pass-77"
 
@@ -172,6 +173,19 @@ def test_login_after_the_lock_expired_succeeds_and_clears_the_lock(db, person):
 
 def test_login_is_case_insensitive_on_email(db, person):
     assert service.login(session=db, email=person.email.upper(), password=PASSWORD).user.id == person.user_id
+
+
+def test_a_sign_in_reads_the_account_twice_and_writes_once_per_table(db, person):
+    """Beside bcrypt, a sign-in at 9:00 costs its statements: the account by email before the hash; after it, the
+    account as it is now with its employee record in one statement (the response's names come from it), then
+    the writes (sign-in stamp, audit, the sign-in's token family and refresh token)."""
+    with statements(this_thread=True) as seen:
+        tokens = service.login(session=db, email=person.email, password=PASSWORD)
+        db.commit()
+    assert (tokens.user.first_name, tokens.user.employee_id) == (person.employee.first_name, person.employee_id)
+    reads = [q for q in seen if q.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert len(seen) <= 6, seen
 
 
 def test_login_refuses_over_long_password_before_checking_it(db, person):
