@@ -1697,11 +1697,13 @@ def revoke_delegation(*, session: Session, actor: Actor, delegation_id: Any) -> 
 
 def delegate_candidates(*, session: Session, actor: Actor) -> list[dict[str, Any]]:
     require(actor, *APPROVERS)
-    rows = session.exec(select(Employee).join(User, User.id == Employee.user_id).where(
+    # Plain columns: the approvals page reads this list each time it opens (HR's: 240 people on the bench).
+    rows = session.exec(select(Employee.id, Employee.first_name, Employee.last_name).join(
+        User, User.id == Employee.user_id).where(
         Employee.organization_id == actor.organization_id, Employee.status == EmployeeStatus.active,
         User.role.in_(list(APPROVERS)), User.is_active == True,  # noqa: E712
         Employee.id != (actor.employee_id or 0)).order_by(Employee.first_name, Employee.last_name).limit(300)).all()
-    return [{"id": e.id, "name": e.full_name} for e in rows]
+    return [{"id": r.id, "name": f"{r.first_name} {r.last_name}".strip()} for r in rows]
 
 
 # ================================================================ team calendar

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from hr_portal.auth.models import Role
+from hr_portal.auth.models import Role, User
 from hr_portal.core import events, live
 from hr_portal.core.db import get_engine
 from hr_portal.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from hr_portal.employees.models import Employee
+from hr_portal.employees.models import Employee, EmployeeStatus
 from hr_portal.leave import service
 from hr_portal.leave.models import Accrual, LeaveLedger, LeaveType, LeaveTypeInput, LedgerKind
 from tests import factories
@@ -443,6 +443,26 @@ def test_approval_queue_pages_hold_the_earliest_requests_first_and_say_how_many_
         decide(leave_org, leave_id, status="rejected")
     assert run(service.approval_queue_page, actor=manager, page=2, page_size=2, now=NOW) == {
         "items": [], "total": 0, "page": 1, "pages": 1}
+
+
+def test_delegate_candidates_are_the_other_active_approvers_by_name(leave_org, make_person):
+    org = leave_org["org"]
+    zoe = make_person(org, role=Role.manager, first_name="Zoe", last_name="Abbott")
+    amy = make_person(org, role=Role.hr_manager, first_name="Amy", last_name="Zeller")
+    make_person(org, role=Role.employee, first_name="Abe", last_name="Aaron")  # not an approver
+    left = make_person(org, role=Role.manager, first_name="Aaron", last_name="Left")
+    locked_out = make_person(org, role=Role.manager, first_name="Al", last_name="Off")
+    with Session(get_engine()) as s:
+        s.get(Employee, left.employee_id).status = EmployeeStatus.inactive
+        s.get(User, locked_out.user_id).is_active = False
+        s.commit()
+    people = leave_org["people"]
+    got = run(service.delegate_candidates, actor=leave_org["actors"]["manager"])
+    expected = sorted([(p.employee.first_name, p.employee.last_name, p.employee_id)
+                       for p in (people["admin"], people["hr_manager"], zoe, amy)])
+    assert got == [{"id": i, "name": f"{first} {last}"} for first, last, i in expected]  # never the asker
+    with pytest.raises(Forbidden):
+        run(service.delegate_candidates, actor=leave_org["actors"]["employee"])
 
 
 def test_delegate_sees_and_decides_the_away_managers_requests(leave_org, make_person):
