@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role
@@ -144,7 +144,10 @@ def company_today(company: Company, now: dt.datetime | None = None) -> dt.date:
 
 def holidays_between(session: Session, company: Company, start: dt.date, end: dt.date) -> dict[dt.date, str]:
     """Holidays of a company within [start, end], recurring ones expanded into each year of the range."""
-    rows = session.exec(select(Holiday).where(Holiday.company_id == company.id)).all()
+    # Plain columns, and only what can fall in the range (a check-in's card asks for one day, every click).
+    rows = session.exec(select(Holiday.date, Holiday.name, Holiday.recurring).where(
+        Holiday.company_id == company.id,
+        or_(Holiday.recurring == True, Holiday.date.between(start, end)))).all()  # noqa: E712
     found: dict[dt.date, str] = {}
     for h in rows:
         if h.recurring:

@@ -84,6 +84,13 @@ def test_day_kinds_mark_weekly_offs_and_one_off_and_recurring_holidays(db, org):
     assert service.working_days(db, company, dt.date(2026, 12, 21), dt.date(2026, 12, 31)) == [
         dt.date(2026, 12, 21), dt.date(2026, 12, 22), dt.date(2026, 12, 23), dt.date(2026, 12, 28),
         dt.date(2026, 12, 29), dt.date(2026, 12, 30), dt.date(2026, 12, 31)]
+    # One day, as a check-in's card asks: the range's own ends count, one-off and recurring alike.
+    assert service.holidays_between(db, company, dt.date(2026, 12, 24), dt.date(2026, 12, 24)) == {
+        dt.date(2026, 12, 24): "Eve"}
+    assert service.holidays_between(db, company, dt.date(2027, 12, 25), dt.date(2027, 12, 25)) == {
+        dt.date(2027, 12, 25): "Christmas"}
+    assert service.holidays_between(db, company, dt.date(2025, 12, 31), dt.date(2026, 1, 1)) == {
+        dt.date(2025, 12, 31): "Old one-off"}
 
 
 def test_company_today_uses_the_company_time_zone(db, org):
