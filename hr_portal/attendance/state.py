@@ -187,7 +187,7 @@ class CheckInState(AttendanceBase):
             self.card_ready = False
             self.card_error = "" if isinstance(exc, Unauthorized) else exc.message
             return None
-        self._card_path = self.router.page.path or "/"
+        self._card_path = self.router.route_id or "/"
         self._card_user = user_id
         return [rx.call_script(TICK_JS), CheckInState.watch_card]
 
@@ -260,7 +260,7 @@ class CheckInState(AttendanceBase):
                 if manager is not None and not await manager.is_token_connected(token):
                     return
                 async with self:
-                    if self._card_gen != generation or (self.router.page.path or "/") != path:
+                    if self._card_gen != generation or (self.router.route_id or "/") != path:
                         return
                     if changed and not self.punch_busy and time.time() - self._last_punch_at >= OWN_PUNCH_ECHO_S:
                         try:

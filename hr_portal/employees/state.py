@@ -528,7 +528,7 @@ class EmployeeFormState(SessionState):
             yield rx.toast.success("Changes saved.")
         for note in result.notes:
             yield rx.toast.info(note)
-        path = self.router.page.path or ""
+        path = self.router.route_id or ""
         yield ProfileState.refresh if path.startswith("/employees/") else DirectoryState.refresh
 
 

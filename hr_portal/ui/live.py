@@ -71,7 +71,7 @@ async def live_loop(state: Any, *, path: str, reload: Callable[[Any], Awaitable[
             if manager is not None and not await manager.is_token_connected(token):
                 return
             async with state:
-                if state._live_generation != generation or (state.router.page.path or "") != path:
+                if state._live_generation != generation or (state.router.route_id or "") != path:
                     return
                 if changed and time.time() - getattr(state, "_own_reload_at", 0.0) < OWN_CHANGE_ECHO_SECONDS:
                     changed = False  # the echo of this tab's own change, already reloaded by its handler
