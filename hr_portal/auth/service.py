@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -333,6 +333,19 @@ def actor_from_ui_session(*, session: Session, token: str | None, ip: str | None
     return found[0] if found is not None else None
 
 
+# Built once with a bound parameter: every Reflex event that touches the database runs it, and building the
+# select (and its cache key) cost about twice what running it does.
+_UI_SESSION_LOOKUP = (
+    select(UISession.revoked_at, UISession.expires_at, UISession.token_version, User.token_version,
+           User.is_active, User.id, User.organization_id, User.role, User.email,
+           Employee.id, Employee.first_name, Employee.last_name, Organization.name)
+    .select_from(UISession)
+    .join(User, User.id == UISession.user_id)
+    .outerjoin(Employee, Employee.user_id == User.id)
+    .outerjoin(Organization, Organization.id == User.organization_id)
+    .where(UISession.token_hash == bindparam("token_hash")))
+
+
 def ui_session_lookup(*, session: Session, token: str | None, ip: str | None = None,
                       user_agent: str | None = None) -> tuple[Actor, UserPublic, str] | None:
     """The actor behind a browser session token with its profile (`user_public`) and organization name,
@@ -341,16 +354,7 @@ def ui_session_lookup(*, session: Session, token: str | None, ip: str | None = N
     user is inactive, or the user's token_version moved on (password change, reset, deactivation)."""
     if not token or len(token) > 200:
         return None
-    row = session.exec(
-        select(UISession.revoked_at, UISession.expires_at, UISession.token_version, User.token_version,
-               User.is_active, User.id, User.organization_id, User.role, User.email,
-               Employee.id, Employee.first_name, Employee.last_name, Organization.name)
-        .select_from(UISession)
-        .join(User, User.id == UISession.user_id)
-        .outerjoin(Employee, Employee.user_id == User.id)
-        .outerjoin(Organization, Organization.id == User.organization_id)
-        .where(UISession.token_hash == hash_token(token))
-    ).first()
+    row = session.exec(_UI_SESSION_LOOKUP, params={"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     (revoked_at, expires_at, session_version, user_version, is_active, user_id, org_id, role, email,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role
@@ -142,12 +142,15 @@ def company_today(company: Company, now: dt.datetime | None = None) -> dt.date:
     return (now or utcnow()).astimezone(ZoneInfo(company.timezone)).date()
 
 
+_HOLIDAYS_BETWEEN = select(Holiday.date, Holiday.name, Holiday.recurring).where(  # built once: asked every click
+    Holiday.company_id == bindparam("company_id"),
+    or_(Holiday.recurring == True, Holiday.date.between(bindparam("start"), bindparam("end"))))  # noqa: E712
+
+
 def holidays_between(session: Session, company: Company, start: dt.date, end: dt.date) -> dict[dt.date, str]:
     """Holidays of a company within [start, end], recurring ones expanded into each year of the range."""
     # Plain columns, and only what can fall in the range (a check-in's card asks for one day, every click).
-    rows = session.exec(select(Holiday.date, Holiday.name, Holiday.recurring).where(
-        Holiday.company_id == company.id,
-        or_(Holiday.recurring == True, Holiday.date.between(start, end)))).all()  # noqa: E712
+    rows = session.exec(_HOLIDAYS_BETWEEN, params={"company_id": company.id, "start": start, "end": end}).all()
     found: dict[dt.date, str] = {}
     for h in rows:
         if h.recurring:
