@@ -1494,9 +1494,10 @@ def _queue_items(session: Session, actor: Actor, rows: list[LeaveRequest]) -> li
             .group_by(LeaveLedger.employee_id, LeaveLedger.leave_type_id, LeaveLedger.year)).all():
         balance_of[(emp_id, type_id, year)] = float(amount or 0)
     reserved: dict[tuple[int, int, int], float] = defaultdict(float)
-    for other in session.exec(select(LeaveRequest).where(LeaveRequest.employee_id.in_(emp_ids),
-                                                         LeaveRequest.status == LeaveStatus.pending)).all():
-        reserved[(other.employee_id, other.leave_type_id, other.start_date.year)] += other.days
+    for emp_id, type_id, start, days in session.exec(  # plain columns: only what the sums need
+            select(LeaveRequest.employee_id, LeaveRequest.leave_type_id, LeaveRequest.start_date, LeaveRequest.days)
+            .where(LeaveRequest.employee_id.in_(emp_ids), LeaveRequest.status == LeaveStatus.pending)).all():
+        reserved[(emp_id, type_id, start.year)] += days
     team_of = _team_absences_batch(session, rows, employees)
     manager_names = _employee_names(session, {e.manager_id for e in employees.values() if e.manager_id})
     out = []
@@ -1552,6 +1553,8 @@ def _team_absences_batch(session: Session, rows: list[LeaveRequest], employees: 
         .join(Employee, Employee.id == LeaveRequest.employee_id).where(
             LeaveRequest.organization_id == rows[0].organization_id, or_(*team),
             LeaveRequest.status.in_([LeaveStatus.pending, LeaveStatus.approved]),
+            # The whole window first (an index range: ix_report_leave_org_status_dates), then its periods.
+            LeaveRequest.end_date >= periods[0][0], LeaveRequest.start_date <= max(hi for _lo, hi in periods),
             or_(*(and_(LeaveRequest.start_date <= hi, LeaveRequest.end_date >= lo) for lo, hi in periods)))
         .order_by(LeaveRequest.start_date, LeaveRequest.end_date, LeaveRequest.id)).all()
     # Indexed by manager and by department, each list in (start, end, id) order; labels are made only for
