@@ -29,6 +29,10 @@ from hr_portal.ui.session import SessionState, run_service
 HR = (Role.admin, Role.hr_manager)
 APPROVERS = (Role.admin, Role.hr_manager, Role.manager)
 PAGE_SIZE = 25
+# The approvals page keeps the people one may delegate to (HR's: every approver of the organization) for this
+# long per tab and signed-in user, instead of reading them at each opening of the page; adding a delegation
+# reads them again, and one who stopped being eligible meanwhile is refused with a clear message.
+CANDIDATES_TTL_SECONDS = 300.0
 
 STATUS_COLORS = {"pending": "amber", "approved": "green", "rejected": "red", "cancelled": "gray"}
 KIND_LABELS = {"allocation": "Allocation", "accrual": "Accrual", "carry_forward": "Carried forward",
@@ -381,6 +385,8 @@ class ApprovalsState(LeaveBase):
     d_end: str = ""
     d_error: str = ""
     is_hr: bool = False
+    _candidates_for: int = 0  # the user the candidates were read for, and when (CANDIDATES_TTL_SECONDS)
+    _candidates_at: float = 0.0
 
     @rx.var
     def selected_count(self) -> int:
@@ -404,15 +410,18 @@ class ApprovalsState(LeaveBase):
         ids = {q["id"] for q in queue}
         self.selected = [i for i in self.selected if i in ids]
 
-    def _load_work(self, *, candidates: bool = True) -> Callable[..., tuple]:
-        """The unit of work behind the page: the queue's page and the delegations (and the people one may
-        delegate to)."""
+    def _load_work(self, *, candidates: bool | None = True) -> Callable[..., tuple]:
+        """The unit of work behind the page: the queue's page and the delegations, and the people one may
+        delegate to: always (True), never (False), or unless this tab holds them for the same user, read less
+        than CANDIDATES_TTL_SECONDS ago (None)."""
         page = self.page
+        held_for = self._candidates_for if time.time() - self._candidates_at < CANDIDATES_TTL_SECONDS else 0
 
         def work(session, actor):
+            people = candidates if candidates is not None else actor.user_id != held_for
             return (service.approval_queue_page(session=session, actor=actor, page=page),
                     service.list_delegations(session=session, actor=actor),
-                    service.delegate_candidates(session=session, actor=actor) if candidates else None, actor)
+                    service.delegate_candidates(session=session, actor=actor) if people else None, actor)
 
         return work
 
@@ -422,6 +431,7 @@ class ApprovalsState(LeaveBase):
         self.delegations = delegations
         if people is not None:
             self.candidates = [{"id": str(c["id"]), "name": c["name"]} for c in people]
+            self._candidates_for, self._candidates_at = actor.user_id, time.time()
         self.is_hr = actor.role in HR
         return actor
 
@@ -433,7 +443,7 @@ class ApprovalsState(LeaveBase):
     @rx.event
     async def open_page(self):
         # The guard and the page's data in one unit of work (SessionState._open_page_as).
-        redirect, loaded = await self._open_page_as("leave_approvals", self._load_work())
+        redirect, loaded = await self._open_page_as("leave_approvals", self._load_work(candidates=None))
         if redirect is not None:
             return redirect
         actor = self._show_load(loaded)
@@ -554,6 +564,7 @@ class ApprovalsState(LeaveBase):
             if exc.status == 401:
                 return self._denied(exc)
             self.d_error = exc.message
+            self._candidates_at = 0.0  # perhaps the list was stale: the next opening of the page reads it again
             return None
         self.d_delegate = self.d_start = self.d_end = ""
         return rx.toast.success("Delegation saved: your delegate sees your team's requests in that period.")
