@@ -22,9 +22,12 @@ pytestmark = pytest.mark.e2e
 
 def _plan_dates(database_url: str) -> tuple[dt.date, dt.date, dt.date]:
     """(Thursday, Friday, Tuesday after) with Thu, Fri, Mon, Tue working days in the demo employee's company,
-    clear of her existing requests, in a year she has a balance for."""
+    clear of her existing requests, in a year she has a balance for. The weeks ahead come first; when the
+    rest of the leave year is taken (late in the year, before next year's allowance is written in December),
+    a week in the past that leave may still be recorded for (MAX_BACKDATE_DAYS)."""
     from hr_portal.employees.models import Employee
     from hr_portal.leave.models import LeaveRequest, LeaveStatus
+    from hr_portal.leave.service import MAX_BACKDATE_DAYS
     from hr_portal.org.models import Company
     from hr_portal.org.service import company_today, day_kinds
 
@@ -37,20 +40,30 @@ def _plan_dates(database_url: str) -> tuple[dt.date, dt.date, dt.date]:
             busy = s.exec(select(LeaveRequest).where(
                 LeaveRequest.employee_id == emp.id,
                 LeaveRequest.status.in_([LeaveStatus.pending, LeaveStatus.approved]))).all()
-            kinds = day_kinds(s, company, today, today + dt.timedelta(days=400))
+            kinds = day_kinds(s, company, today - dt.timedelta(days=MAX_BACKDATE_DAYS),
+                              today + dt.timedelta(days=400))
     finally:
         engine.dispose()
-    thursday = today + dt.timedelta(days=7 + (4 - today.isoweekday()) % 7)
-    while True:
+
+    def usable(thursday: dt.date) -> tuple[dt.date, dt.date, dt.date] | None:
         friday, monday, tuesday = (thursday + dt.timedelta(days=n) for n in (1, 4, 5))
         clear = all(kinds.get(d) == "working" for d in (thursday, friday, monday, tuesday)) and not any(
             r.start_date <= tuesday and r.end_date >= thursday for r in busy)
-        same_year = tuesday.year == today.year or today.month == 12
-        if clear and same_year:
-            return thursday, friday, tuesday
-        thursday += dt.timedelta(days=7)
-        if thursday.year > today.year + 1 or (thursday.year > today.year and today.month != 12):
-            pytest.skip("no free Thursday-to-Tuesday left in this leave year for the demo employee")
+        # One leave year, this one or (in December, once next year's allowance is written) the next.
+        year_ok = thursday.year == tuesday.year and (
+            tuesday.year == today.year or (today.month == 12 and tuesday.year == today.year + 1))
+        return (thursday, friday, tuesday) if clear and year_ok else None
+
+    ahead = today + dt.timedelta(days=7 + (4 - today.isoweekday()) % 7)
+    behind = today - dt.timedelta(days=7 + (today.isoweekday() - 4) % 7)
+    candidates = [ahead + dt.timedelta(days=7 * k) for k in range(60)]
+    candidates += [behind - dt.timedelta(days=7 * k) for k in range(9)
+                   if (today - (behind - dt.timedelta(days=7 * k))).days <= MAX_BACKDATE_DAYS]
+    for thursday in candidates:
+        if found := usable(thursday):
+            return found
+    pytest.skip("no free Thursday-to-Tuesday in this leave year for the demo employee, ahead or within "
+                f"{MAX_BACKDATE_DAYS} days back")
 
 
 def _new_page(browser, portal, email: str) -> Page:
