@@ -24,7 +24,7 @@ from hr_portal.auth.models import Role
 from hr_portal.core.db import utcnow
 from hr_portal.core.errors import AppError, Conflict, Unauthorized
 from hr_portal.core.live import hub, org_topic, user_topic
-from hr_portal.ui.live import SAFETY_RELOAD_EVERY, WAKE_SECONDS, live_loop
+from hr_portal.ui.live import SAFETY_RELOAD_EVERY, WAKE_SECONDS, live_loop, note_own_change, own_echo
 from hr_portal.ui.session import SessionState, run_service
 
 HR = (Role.admin, Role.hr_manager)
@@ -205,6 +205,7 @@ class CheckInState(AttendanceBase):
             card = await self._run_as(service.punch, action=action, source=PunchSource.web, latitude=lat,
                                       longitude=lon, accuracy=acc)
             self._last_punch, self._last_punch_at = action, time.time()
+            note_own_change(self.router.session.client_token, "punch", self._last_punch_at)
             await self._load_card(None, card)
             when = self.card.get("since") if action == "in" else self.card.get("last_out")
             message = rx.toast.success(f"Checked {'in' if action == 'in' else 'out'} at {when}." if when else
@@ -257,6 +258,8 @@ class CheckInState(AttendanceBase):
                 quiet = 0 if changed else quiet + 1
                 if quiet >= SAFETY_RELOAD_EVERY:
                     changed, quiet = True, 0
+                if changed and own_echo(token, "punch", OWN_PUNCH_ECHO_S):
+                    continue  # the echo of this tab's own punch, already on its card
                 if manager is not None and not await manager.is_token_connected(token):
                     return
                 async with self:

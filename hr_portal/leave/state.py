@@ -23,7 +23,7 @@ from hr_portal.leave import holidays as holiday_service
 from hr_portal.leave import service
 from hr_portal.leave.models import LeaveTypeInput
 from hr_portal.org import service as org_service
-from hr_portal.ui.live import live_loop
+from hr_portal.ui.live import live_loop, note_own_change
 from hr_portal.ui.session import SessionState, run_service
 
 HR = (Role.admin, Role.hr_manager)
@@ -538,6 +538,7 @@ class ApprovalsState(LeaveBase):
             return
         self._set_queue(view)
         self._own_reload_at = time.time()  # the live watcher need not reload again for this decision
+        note_own_change(self.router.session.client_token, "reload", self._own_reload_at)
 
     # ---- delegation
     @rx.event

@@ -38,6 +38,27 @@ MIN_RELOAD_SECONDS = 3.0
 # window shows at the next change or the safety reload (SAFETY_RELOAD_EVERY x WAKE_SECONDS).
 OWN_CHANGE_ECHO_SECONDS = 2.0
 
+# When each tab served by this process last made a change of its own ((client token, kind) -> time.time()). A
+# tab's events and its watchers run in the process holding its websocket, so a watcher woken by the echo of
+# its tab's own change recognises it here, without taking the tab's state lock (a state read and write in
+# Redis) only to find that there is nothing to do. The checks under the lock stay for everything else.
+_OWN_CHANGES: dict[tuple[str, str], float] = {}
+_OWN_CHANGES_MAX = 10_000
+
+
+def note_own_change(token: str, kind: str, at: float | None = None) -> None:
+    """Record that the tab `token` has just changed something of `kind` and shown the result itself."""
+    key = (token, kind)
+    _OWN_CHANGES.pop(key, None)  # re-inserted: the dict stays in the order of the changes, oldest first
+    _OWN_CHANGES[key] = time.time() if at is None else at
+    while len(_OWN_CHANGES) > _OWN_CHANGES_MAX:  # forget the oldest (at worst, one watcher reloads for nothing)
+        del _OWN_CHANGES[next(iter(_OWN_CHANGES))]
+
+
+def own_echo(token: str, kind: str, window: float) -> bool:
+    """Whether a change arriving now is the echo of the tab's own change of `kind` (`note_own_change`)."""
+    return time.time() - _OWN_CHANGES.get((token, kind), 0.0) < window
+
 
 def _token_manager():
     from reflex.istate.shared import RegistrationContext
@@ -66,6 +87,8 @@ async def live_loop(state: Any, *, path: str, reload: Callable[[Any], Awaitable[
             quiet = 0 if changed else quiet + 1
             if quiet >= SAFETY_RELOAD_EVERY:  # a lost message never leaves a page stale for long
                 changed, quiet = True, 0
+            if changed and own_echo(token, "reload", OWN_CHANGE_ECHO_SECONDS):
+                continue  # the echo of this tab's own change, already reloaded by its handler
             if changed and (pause := last_reload + MIN_RELOAD_SECONDS - loop.time()) > 0:
                 await asyncio.sleep(pause)
             if manager is not None and not await manager.is_token_connected(token):

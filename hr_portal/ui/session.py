@@ -116,6 +116,8 @@ class SessionState(rx.State):
     role: str = ""
     org_name: str = ""
     nav: list[dict[str, str]] = []
+    # The role `nav` was built for (`_signed_in_as` rebuilds it only when the role changes).
+    _nav_role: str = ""
     # Backend-only (never sent to the browser): bumps when a page starts a live watcher (ui/live.py).
     _live_generation: int = 0
     _topics: list[str] = []
@@ -156,10 +158,15 @@ class SessionState(rx.State):
             await self._forget_pages()
             return None
         actor, profile = found
-        self.signed_in = True
-        self.user_name, self.user_email, self.org_name = profile["name"], profile["email"], profile["org"]
-        self.role = actor.role.value
-        self.nav = nav_for(actor.role)
+        # Assigning a var marks it dirty even when the value is the same: the state would be written back and
+        # these vars (the navigation list, the computed initials and role label) sent to the browser, and its
+        # menu re-rendered, on every event. Only what changed is assigned.
+        for name, value in (("signed_in", True), ("user_name", profile["name"]), ("user_email", profile["email"]),
+                            ("org_name", profile["org"]), ("role", actor.role.value)):
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+        if self._nav_role != self.role:
+            self.nav, self._nav_role = nav_for(actor.role), self.role
         return actor
 
     async def _run_as(self, fn: Callable[..., T], /, *roles: Role, **kwargs: Any) -> T:
@@ -233,7 +240,7 @@ class SessionState(rx.State):
     def _clear(self) -> None:
         self.session_token = ""
         self.signed_in = False
-        self.user_name = self.user_email = self.role = self.org_name = ""
+        self.user_name = self.user_email = self.role = self.org_name = self._nav_role = ""
         self.nav = []
 
     def _denied(self, exc: AppError):

@@ -338,6 +338,30 @@ def test_run_as_checks_the_session_and_runs_the_work_in_one_unit_of_work(db, tab
     assert len(calls) == 1 and tab.session_token == "" and tab.user_name == ""
 
 
+def test_an_unchanged_profile_leaves_the_session_state_clean(db, tab, person):
+    """Every event looks the session up again. Assigning the same name, role and menu each time would mark them
+    dirty: the state written back and the menu sent to the browser (and re-rendered) on every click. Only what
+    changed is assigned; a new role brings its own menu at the next event."""
+    from hr_portal.core.authz import nav_for
+
+    run_event(tab.require)
+    assert tab.role == "manager" and tab.nav == nav_for(Role.manager) and tab.signed_in
+    tab._clean()
+    run_event(tab.require)
+    run_event(lambda: tab._run_as(lambda *, session, actor: None))
+    assert not tab.dirty_vars
+
+    from hr_portal.employees.models import Employee
+
+    db.exec(update(User).where(User.id == person.user_id).values(role=Role.hr_manager))
+    db.exec(update(Employee).where(Employee.user_id == person.user_id).values(first_name="Ada"))
+    db.commit()
+    run_event(tab.require)
+    assert {"role", "nav", "user_name"} <= tab.dirty_vars and "user_email" not in tab.dirty_vars
+    assert tab.role == "hr_manager" and tab.nav == nav_for(Role.hr_manager)
+    assert tab.user_name == "Ada Hopper"
+
+
 def test_open_page_as_guards_and_reads_in_one_unit_of_work(db, tab, monkeypatch):
     """`_open_page_as` (a page's on_load): `guard_page`'s verdicts, with the page's first read in the same thread
     and transaction as the look-up; the read runs only for an admitted visitor, and the actor it admitted is
