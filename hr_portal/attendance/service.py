@@ -58,7 +58,7 @@ from hr_portal.core.models import to_iso
 from hr_portal.employees.models import Department, Employee, EmployeeStatus
 from hr_portal.employees.service import get_in_scope, is_manager_of, scope_condition
 from hr_portal.org.models import Company
-from hr_portal.org.service import day_kinds
+from hr_portal.org.service import day_kinds, holiday_in_window, holiday_window_params, kinds_with
 
 HR = (Role.admin, Role.hr_manager)
 APPROVERS = (Role.admin, Role.hr_manager, Role.manager)
@@ -429,15 +429,30 @@ _TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("space"), bindparam(
 # The person, their company, its location rule, whether it has sites, the person's own shift and the company's
 # default shift (at most one each: attendance_employee_shifts is keyed by the person, uq_attendance_shift_default).
 _OWN_SHIFT, _DEFAULT_SHIFT = aliased(Shift, name="own_shift"), aliased(Shift, name="default_shift")
-_DAY = (select(Employee, Company,
+# Also whether the company has a holiday near today (`_DAY_WINDOW`): when it has none, the day's kind needs no
+# holiday query. The punch's variant takes the punch lock in the same statement (PostgreSQL; see `_try_lock`).
+
+
+def _day_statement(*, lock: bool):
+    columns = [Employee, Company,
                select(AttendancePolicy.location_required)
                .where(AttendancePolicy.company_id == Employee.company_id).limit(1).scalar_subquery(),
-               exists().where(AttendanceSite.company_id == Employee.company_id), _OWN_SHIFT, _DEFAULT_SHIFT)
-        .outerjoin(Company, Company.id == Employee.company_id)
-        .outerjoin(EmployeeShift, EmployeeShift.employee_id == Employee.id)
-        .outerjoin(_OWN_SHIFT, _OWN_SHIFT.id == EmployeeShift.shift_id)
-        .outerjoin(_DEFAULT_SHIFT, (_DEFAULT_SHIFT.company_id == Employee.company_id) & _DEFAULT_SHIFT.is_default)
-        .where(Employee.id == bindparam("emp_id")))
+               exists().where(AttendanceSite.company_id == Employee.company_id), _OWN_SHIFT, _DEFAULT_SHIFT,
+               holiday_in_window(Employee.company_id)]
+    if lock:
+        columns.append(func.pg_try_advisory_xact_lock(bindparam("space"), bindparam("emp_id")))
+    return (select(*columns)
+            .outerjoin(Company, Company.id == Employee.company_id)
+            .outerjoin(EmployeeShift, EmployeeShift.employee_id == Employee.id)
+            .outerjoin(_OWN_SHIFT, _OWN_SHIFT.id == EmployeeShift.shift_id)
+            .outerjoin(_DEFAULT_SHIFT, (_DEFAULT_SHIFT.company_id == Employee.company_id) & _DEFAULT_SHIFT.is_default)
+            .where(Employee.id == bindparam("emp_id")))
+
+
+_DAY, _DAY_LOCKED = _day_statement(lock=False), _day_statement(lock=True)
+# The work dates a punch or card can fall on, around today's UTC date: a company's local date is within a day of
+# it (UTC-12 to UTC+14), and a night shift's work date is the day before its local date.
+_DAY_WINDOW = (-2, 1)
 _SITES = (select(AttendanceSite).where(AttendanceSite.company_id == bindparam("company_id"))
           .order_by(AttendanceSite.name))
 _OPEN_RECORD = select(AttendanceRecord).where(AttendanceRecord.employee_id == bindparam("emp_id"),
@@ -463,24 +478,41 @@ class _Day:
     tz: ZoneInfo
     shift: ShiftSpec
     rules: tuple[bool, list[AttendanceSite]]
+    locked: bool = False  # the punch lock is held (taken with the day's statement: `_day(lock=True)`)
 
 
-def _day(session: Session, actor: Actor) -> _Day:
-    """The person, their company, whether it requires a location and the person's shift in one statement (five
-    before; under load every round trip costs the worker thread a wait for the GIL), then the company's sites if
-    it has any, with `_own_employee`'s checks."""
+def _day(session: Session, actor: Actor, *, now: datetime | None = None, lock: bool = False) -> _Day:
+    """The person, their company, whether it requires a location, the person's shift and whether a holiday is near
+    in one statement (seven before; under load every round trip costs the worker thread a wait for the GIL), then
+    the company's sites if it has any, with `_own_employee`'s checks. With `lock`, on PostgreSQL, the same
+    statement takes the punch lock; Conflict when another punch of the person holds it."""
     _has_employee_record(actor)
-    row = session.exec(_DAY, params={"emp_id": actor.employee_id}).first()
-    emp, company, location_required, has_sites, own, default = row if row is not None else (None,) * 6
+    today = (aware(now) or utcnow()).astimezone(UTC).date()
+    start, end = (today + timedelta(days=n) for n in _DAY_WINDOW)
+    params = {"emp_id": actor.employee_id, **holiday_window_params(start, end)}
+    locking = lock and session.get_bind().dialect.name == "postgresql"
+    if locking:
+        params["space"] = _LOCK_SPACE["punch"]
+    row = session.exec(_DAY_LOCKED if locking else _DAY, params=params).first()
+    if row is None:
+        emp = company = own = default = None
+        location_required = has_sites = holiday_near = got_lock = False
+    else:
+        emp, company, location_required, has_sites, own, default, holiday_near, *got_lock = row
     emp = _may_punch(actor, emp)
     if company is None:
         raise NotFound("Company not found.")
+    if locking and not got_lock[0]:
+        raise Conflict(_BUSY)
     cal = Calendar(session, actor.organization_id)
     cal._companies[company.id] = company
     cal._overrides[emp.id] = _spec(own) if own is not None else None  # what `Calendar.shift_for` would read
     cal._defaults[company.id] = _spec(default) if default is not None else DEFAULT_SHIFT
+    if not holiday_near:  # what `Calendar.kinds` would read for the window
+        cal._kinds[(company.id, start, end)] = kinds_with(company, start, end, ())
     sites = list(session.exec(_SITES, params={"company_id": company.id}).all()) if has_sites else []
-    return _Day(emp, cal, company, cal.tz(company), cal.shift_for(emp), (bool(location_required), sites))
+    return _Day(emp, cal, company, cal.tz(company), cal.shift_for(emp), (bool(location_required), sites),
+                locked=locking)
 
 
 def _open_record(session: Session, employee_id: int) -> AttendanceRecord | None:
@@ -528,7 +560,7 @@ def _check_in(*, session: Session, actor: Actor, source: PunchSource | str, lati
     site_id = _check_location(session, company, lat, lon, acc, rules)
 
     work_date = work_date_for(now, tz, shift)
-    if not _try_lock(session, "punch", emp.id):
+    if not (ctx is not None and ctx.locked) and not _try_lock(session, "punch", emp.id):
         raise Conflict(_BUSY)
     # One query for both "already checked in?" and "a record for this work date already?".
     found = session.exec(_OPEN_OR_DAY, params={"emp_id": emp.id, "work_date": work_date}).all()
@@ -585,7 +617,7 @@ def _check_out(*, session: Session, actor: Actor, source: PunchSource | str, lat
     now = aware(now) or utcnow()
     lat, lon, acc = _coords(latitude, longitude, accuracy)
     notes = _clean_notes(notes)
-    if not _try_lock(session, "punch", emp.id):
+    if not (ctx is not None and ctx.locked) and not _try_lock(session, "punch", emp.id):
         raise Conflict(_BUSY)
     rec = _open_record(session, emp.id)
     if rec is None:
@@ -637,7 +669,7 @@ def punch(*, session: Session, actor: Actor, action: str, source: PunchSource | 
     if action not in ("in", "out"):
         raise ValidationFailed.field("action", "Action must be 'in' or 'out'.")
     require(actor)
-    ctx = _day(session, actor)  # read once for the punch and the card after it
+    ctx = _day(session, actor, now=now, lock=True)  # read once for the punch and the card after it
     fn = _check_in if action == "in" else _check_out
     rec = fn(session=session, actor=actor, source=source, latitude=latitude, longitude=longitude, accuracy=accuracy,
              notes=None, now=now, ctx=ctx)
@@ -649,7 +681,7 @@ def today_card(*, session: Session, actor: Actor, now: datetime | None = None, _
     """Everything the check-in card shows, in the company's time zone. After a punch (`punch`), the record it
     wrote is `_rec`: the card shows it when it is open or of today's work date, without reading it again."""
     require(actor)
-    ctx = _ctx or _day(session, actor)
+    ctx = _ctx or _day(session, actor, now=now)
     emp, cal, company, tz, shift = ctx.emp, ctx.cal, ctx.company, ctx.tz, ctx.shift
     now = aware(now) or utcnow()
     work_date = work_date_for(now, tz, shift)

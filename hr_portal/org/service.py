@@ -7,9 +7,11 @@ leave counts its cost with them and attendance derives absences with them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import and_, bindparam, exists, extract, func, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from hr_portal.auth.models import Role
@@ -147,6 +149,21 @@ _HOLIDAYS_BETWEEN = select(Holiday.date, Holiday.name, Holiday.recurring).where(
     or_(Holiday.recurring == True, Holiday.date.between(bindparam("start"), bindparam("end"))))  # noqa: E712
 
 
+def holiday_in_window(company_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL: whether the company `company_id` has a holiday within a window bound at execution
+    (`holiday_window_params`): a one-off one by its date, a recurring one by its month and day. False means
+    `holidays_between` finds none in that window; a statement that reads more can ask this in passing."""
+    month_day = extract("month", Holiday.date) * 100 + extract("day", Holiday.date)
+    return exists().where(Holiday.company_id == company_id, or_(
+        Holiday.date.between(bindparam("h_start"), bindparam("h_end")),
+        and_(Holiday.recurring == True, month_day.in_(bindparam("h_month_days", expanding=True)))))  # noqa: E712
+
+
+def holiday_window_params(start: dt.date, end: dt.date) -> dict[str, object]:
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    return {"h_start": start, "h_end": end, "h_month_days": sorted({d.month * 100 + d.day for d in days})}
+
+
 def holidays_between(session: Session, company: Company, start: dt.date, end: dt.date) -> dict[dt.date, str]:
     """Holidays of a company within [start, end], recurring ones expanded into each year of the range."""
     # Plain columns, and only what can fall in the range (a check-in's card asks for one day, every click).
@@ -168,7 +185,11 @@ def holidays_between(session: Session, company: Company, start: dt.date, end: dt
 
 def day_kinds(session: Session, company: Company, start: dt.date, end: dt.date) -> dict[dt.date, str]:
     """Each date of [start, end] as 'working', 'weekly_off' or 'holiday'."""
-    holidays = holidays_between(session, company, start, end)
+    return kinds_with(company, start, end, holidays_between(session, company, start, end))
+
+
+def kinds_with(company: Company, start: dt.date, end: dt.date, holidays: Container[dt.date]) -> dict[dt.date, str]:
+    """`day_kinds` for a range whose holidays are known (`holidays`: the dates of those in the range)."""
     offs = company.weekly_offs
     kinds: dict[dt.date, str] = {}
     day = start

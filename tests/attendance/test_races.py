@@ -107,6 +107,29 @@ def test_concurrent_check_outs_close_the_record_exactly_once(people):
         assert len(s.exec(select(AttendancePunch)).all()) == 2
 
 
+def test_concurrent_clicks_on_the_check_in_card_punch_once_each_way(people):
+    """The card's `punch` takes the punch lock with the day's first statement (PostgreSQL): of twenty clicks at
+    once one checks in, the rest get a conflict; the same for twenty check-outs."""
+    actor = _actor(people["employee"])
+
+    def clicks(action: str) -> Counter:
+        def work(_i: int) -> str:
+            try:
+                with session_scope() as s:
+                    service.punch(session=s, actor=actor, action=action)
+                return "ok"
+            except Conflict:
+                return "conflict"
+
+        return Counter(run_concurrently(20, work))
+
+    assert clicks("in") == Counter({"ok": 1, "conflict": 19})
+    assert clicks("out") == Counter({"ok": 1, "conflict": 19})
+    with Session(get_engine()) as s:
+        assert s.exec(select(AttendanceRecord).where(AttendanceRecord.check_out.is_(None))).all() == []
+        assert sorted(p.kind.value for p in s.exec(select(AttendancePunch)).all()) == ["in", "out"]
+
+
 def test_auto_checkout_racing_a_manual_check_out_closes_once(people):
     actor = _actor(people["employee"])
     start = utcnow() - timedelta(days=2)

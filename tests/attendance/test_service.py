@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from sqlmodel import select
@@ -566,18 +566,39 @@ def test_punch_checks_in_and_returns_the_card_in_one_transaction(db, people):
 
 
 def test_a_punch_from_the_check_in_card_reads_its_day_once_and_returns_the_card_as_read_afresh(db, people):
-    """The UI's click (`punch`) reads the person, company, shift and location rules once for the punch and
-    the card after it: at most 6 statements either way, PostgreSQL's advisory lock included (17 at first,
-    then 10, then 8), and the card equals `today_card` read on its own."""
+    """The UI's click (`punch`) reads the person, company, shift, location rules and whether a holiday is near
+    once for the punch and the card after it, PostgreSQL's advisory lock taken in the same statement: at most 4
+    statements either way (17 at first, then 10, 8, 6), and the card equals `today_card` read on its own."""
     a = actor_of(db, people["employee"])
     for action, at in (("in", (9, 5)), ("out", (12, 0)), ("in", (13, 0)), ("out", (17, 40))):
         now = local(UTC_TZ, 2026, 11, 2, *at)
         with statements() as seen:
             card = service.punch(session=db, actor=a, action=action, now=now)
             db.flush()
-        assert len(seen) <= 6, seen
+        assert len(seen) <= 4, seen
         assert card == service.today_card(session=db, actor=a, now=now)
-    assert card["state"] == "out" and card["worked_label"] == "7 h 35 min"
+    assert card["state"] == "out" and card["worked_label"] == "7 h 35 min" and card["day_kind"] == "working"
+
+
+@pytest.mark.parametrize("holiday", ["one-off", "recurring"])
+def test_a_punch_near_a_holiday_reads_the_holidays(db, org, people, holiday):
+    """Only when the company has a holiday near today (a one-off one by date, a recurring one by month and day,
+    whatever year it was entered in) does the click read the holidays: the day's kind is right either way."""
+    from hr_portal.org.models import Holiday
+
+    day = date(2026, 11, 2) if holiday == "one-off" else date(2019, 11, 2)
+    db.add(Holiday(organization_id=org.id, company_id=org.company.id, date=day, name="Founders' Day",
+                   recurring=holiday == "recurring"))
+    db.commit()
+    a = actor_of(db, people["employee"])
+    for when, kind in ((local(UTC_TZ, 2026, 11, 2, 9, 5), "holiday"), (local(UTC_TZ, 2026, 11, 9, 9, 5), "working")):
+        with statements() as seen:
+            card = service.punch(session=db, actor=a, action="in", now=when)
+            db.flush()
+        assert card["day_kind"] == kind
+        assert len(seen) == (5 if kind == "holiday" else 4), seen  # + the holidays of the window
+        service.punch(session=db, actor=a, action="out", now=when + timedelta(hours=1))
+        db.flush()
 
 
 def test_domain_events_carry_the_documented_payloads(db, people):
