@@ -404,11 +404,12 @@ class ApprovalsState(LeaveBase):
     def _set_queue(self, view: dict) -> None:
         """A page of the queue (`service.approval_queue_page`)."""
         queue = view["items"]
-        self.page, self.pages, self.total = view["page"], view["pages"], view["total"]
-        self.queue = [{**_leave_row(q), "balanceLabel": _num(q["balance"]), "afterLabel": _num(q["availableAfter"]),
-                       "negative": q["availableAfter"] < 0} for q in queue]
         ids = {q["id"] for q in queue}
-        self.selected = [i for i in self.selected if i in ids]
+        # Assigned only where changed: a live reload that finds the page as it was sends nothing to the browser.
+        self._assign(page=view["page"], pages=view["pages"], total=view["total"],
+                     queue=[{**_leave_row(q), "balanceLabel": _num(q["balance"]), "afterLabel": _num(q["availableAfter"]),
+                             "negative": q["availableAfter"] < 0} for q in queue],
+                     selected=[i for i in self.selected if i in ids])
 
     def _load_work(self, *, candidates: bool | None = True) -> Callable[..., tuple]:
         """The unit of work behind the page: the queue's page and the delegations, and the people one may
@@ -428,11 +429,10 @@ class ApprovalsState(LeaveBase):
     def _show_load(self, loaded: tuple) -> Actor:
         view, delegations, people, actor = loaded
         self._set_queue(view)
-        self.delegations = delegations
+        self._assign(delegations=delegations, is_hr=actor.role in HR)
         if people is not None:
-            self.candidates = [{"id": str(c["id"]), "name": c["name"]} for c in people]
+            self._assign(candidates=[{"id": str(c["id"]), "name": c["name"]} for c in people])
             self._candidates_for, self._candidates_at = actor.user_id, time.time()
-        self.is_hr = actor.role in HR
         return actor
 
     async def _load(self, actor: Actor | None, *, candidates: bool = True) -> None:

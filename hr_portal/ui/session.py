@@ -158,16 +158,21 @@ class SessionState(rx.State):
             await self._forget_pages()
             return None
         actor, profile = found
-        # Assigning a var marks it dirty even when the value is the same: the state would be written back and
-        # these vars (the navigation list, the computed initials and role label) sent to the browser, and its
-        # menu re-rendered, on every event. Only what changed is assigned.
-        for name, value in (("signed_in", True), ("user_name", profile["name"]), ("user_email", profile["email"]),
-                            ("org_name", profile["org"]), ("role", actor.role.value)):
-            if getattr(self, name) != value:
-                setattr(self, name, value)
+        # Every event: only what changed is assigned (the navigation list, the computed initials and role label
+        # would otherwise go to the browser, and its menu re-render, each time).
+        self._assign(signed_in=True, user_name=profile["name"], user_email=profile["email"], org_name=profile["org"],
+                     role=actor.role.value)
         if self._nav_role != self.role:
             self.nav, self._nav_role = nav_for(actor.role), self.role
         return actor
+
+    def _assign(self, **values: Any) -> None:
+        """Set the vars whose value differs. Reflex marks a var dirty on every assignment, even of an equal value,
+        and a dirty var is written back to the state manager and sent to the browser, which re-renders what shows
+        it: a live page reloading unchanged data would send all of it again."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     async def _run_as(self, fn: Callable[..., T], /, *roles: Role, **kwargs: Any) -> T:
         """`require(*roles)`, then `fn(session=..., actor=..., **kwargs)`: the session check and the

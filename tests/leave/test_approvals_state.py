@@ -38,3 +38,31 @@ def test_the_live_reload_never_reads_the_candidates(leave_org):
         page._show_load(run(page._load_work(candidates=False), actor=leave_org["actors"]["hr_manager"]))
     assert seen and not any("users.role IN" in s for s in seen)
     assert page.candidates == []
+
+
+def test_a_reload_that_finds_the_queue_as_it_was_leaves_the_page_clean(leave_org):
+    """HR's page reloads at every leave change of the organization (the live watcher). A reload that finds the
+    same page assigns nothing: nothing is written back or sent to the browser. A new request shows."""
+    from hr_portal.leave import service
+    from tests.leave.helpers import NOW
+
+    hr, employee = leave_org["actors"]["hr_manager"], leave_org["actors"]["employee"]
+    annual = leave_org["types"]["Annual"].id
+
+    def apply(start: str, end: str) -> None:
+        run(service.apply_leave, actor=employee, leave_type_id=annual, start_date=start, end_date=end, now=NOW)
+
+    def reload(page: ApprovalsState) -> None:
+        page._show_load(run(page._load_work(candidates=False), actor=hr))
+
+    apply("2030-03-11", "2030-03-12")
+    page = ApprovalsState(_reflex_internal_init=True)
+    reload(page)
+    assert len(page.queue) == 1 and page.is_hr
+    page._clean()
+    reload(page)
+    assert not page.dirty_vars
+    apply("2030-03-18", "2030-03-19")
+    reload(page)
+    assert {"queue", "total"} <= page.dirty_vars and "is_hr" not in page.dirty_vars
+    assert len(page.queue) == 2 and page.total == 2
