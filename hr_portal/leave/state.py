@@ -401,14 +401,17 @@ class ApprovalsState(LeaveBase):
         first = (self.page - 1) * service.QUEUE_PAGE + 1
         return f"{first}–{first + len(self.queue) - 1} of {self.total} waiting"
 
-    def _set_queue(self, view: dict) -> None:
-        """A page of the queue (`service.approval_queue_page`)."""
+    def _set_queue(self, view: dict, *, opened: bool = False) -> None:
+        """A page of the queue (`service.approval_queue_page`). Assigned only where changed, so a live reload that
+        finds the page as it was sends nothing to the browser; a page opened (`opened`) is sent whole: the tab asked
+        for it, and what it shows then is the server's answer, not what it held before."""
         queue = view["items"]
         ids = {q["id"] for q in queue}
-        # Assigned only where changed: a live reload that finds the page as it was sends nothing to the browser.
-        self._assign(page=view["page"], pages=view["pages"], total=view["total"],
-                     queue=[{**_leave_row(q), "balanceLabel": _num(q["balance"]), "afterLabel": _num(q["availableAfter"]),
-                             "negative": q["availableAfter"] < 0} for q in queue],
+        rows = [{**_leave_row(q), "balanceLabel": _num(q["balance"]), "afterLabel": _num(q["availableAfter"]),
+                 "negative": q["availableAfter"] < 0} for q in queue]
+        if opened:
+            self.queue = rows
+        self._assign(page=view["page"], pages=view["pages"], total=view["total"], queue=rows,
                      selected=[i for i in self.selected if i in ids])
 
     def _load_work(self, *, candidates: bool | None = True) -> Callable[..., tuple]:
@@ -426,9 +429,9 @@ class ApprovalsState(LeaveBase):
 
         return work
 
-    def _show_load(self, loaded: tuple) -> Actor:
+    def _show_load(self, loaded: tuple, *, opened: bool = False) -> Actor:
         view, delegations, people, actor = loaded
-        self._set_queue(view)
+        self._set_queue(view, opened=opened)
         self._assign(delegations=delegations, is_hr=actor.role in HR)
         if people is not None:
             self._assign(candidates=[{"id": str(c["id"]), "name": c["name"]} for c in people])
@@ -446,7 +449,7 @@ class ApprovalsState(LeaveBase):
         redirect, loaded = await self._open_page_as("leave_approvals", self._load_work(candidates=None))
         if redirect is not None:
             return redirect
-        actor = self._show_load(loaded)
+        actor = self._show_load(loaded, opened=True)
         # This approver's own queue topic (and HR's): a request arriving or decided elsewhere reloads the
         # pages that show it, not every approvals page of the organization (leave/service.py queue_topics).
         self._topics = service.approvals_page_topics(actor)

@@ -66,3 +66,7 @@ def test_a_reload_that_finds_the_queue_as_it_was_leaves_the_page_clean(leave_org
     reload(page)
     assert {"queue", "total"} <= page.dirty_vars and "is_hr" not in page.dirty_vars
     assert len(page.queue) == 2 and page.total == 2
+    # Opening the page (a navigation to it) sends the queue even when it is as it was: the tab asked for it.
+    page._clean()
+    page._show_load(run(page._load_work(candidates=False), actor=hr), opened=True)
+    assert "queue" in page.dirty_vars and "total" not in page.dirty_vars
