@@ -886,8 +886,9 @@ def main() -> int:
     p.add_argument("--secret-key", default=DEFAULT_SECRET)
     p.add_argument("--workers", type=int, default=2,
                    help="app workers with --start-server (GRANIAN_WORKERS) and floor server workers (default 2, "
-                        "what docs/performance.md measured). Each app worker may hold 30 PostgreSQL connections: "
-                        "keep workers x 30 under the server's max_connections")
+                        "what docs/performance.md measured). Each app worker may hold 60 PostgreSQL connections (its "
+                        "threads' pool and its event loop's, docs/operations.md): keep workers x 60 under the "
+                        "server's max_connections")
     p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                    help="with --start-server: an extra variable for the portal (repeatable)")
     p.add_argument("--floor-port", type=int, default=3912)

@@ -1,5 +1,5 @@
-"""Counting the SQL statements a piece of code runs on the app's engine (any thread), for the tests that
-hold a hot path to its cost. Transaction control (SQLite's `BEGIN IMMEDIATE`, core/db.py) is not counted."""
+"""Counting the SQL statements a piece of code runs on the app's database (any thread, and on PostgreSQL the
+event loop's asyncio engine too: core/db.py run_unit), for the tests that hold a hot path to its cost. Transaction control (SQLite's `BEGIN IMMEDIATE`, core/db.py) is not counted."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from hr_portal.core.db import get_engine
 
@@ -18,15 +19,16 @@ def statements(*, this_thread: bool = False) -> Iterator[list[str]]:
     seen: list[str] = []
     me = threading.get_ident()
 
+    url = get_engine().url
+
     def before(conn, cursor, statement, parameters, context, executemany):
-        if this_thread and threading.get_ident() != me:
+        if conn.engine.url != url or (this_thread and threading.get_ident() != me):
             return
         if not statement.lstrip().upper().startswith("BEGIN"):
             seen.append(statement)
 
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", before)
+    event.listen(Engine, "before_cursor_execute", before)  # every engine, the asyncio ones included
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", before)
+        event.remove(Engine, "before_cursor_execute", before)

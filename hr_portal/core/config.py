@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # between 8 and 32, and Python's own default (cores + 4) on SQLite. With Python's default, 6 threads
     # on 2 cores, a morning rush queued every handler behind the others' database round trips.
     ui_threads: int = 0
+    # PostgreSQL: the UI's hot units of work (the session check, check-in, the approvals queue, the directory,
+    # Home) run on the worker's event loop through psycopg's asyncio connections (core/db.py run_unit) instead
+    # of a thread: a database round trip's answer then never waits for the GIL. Their pool is a second one, sized by
+    # db_pool_size and db_max_overflow too. Off: every unit of work runs on the threads above.
+    db_async_ui: bool = True
     # With Redis: a worker keeps the Redis lock of a browser tab it serves for a few seconds after an event
     # (Reflex's opportunistic lock) and works on its copy of the tab's state in memory, writing it back when
     # the lease ends, when another process asks for the tab (it asks through Redis and gets it at once) or

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from hr_portal.core.config import get_settings
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -74,6 +78,63 @@ def reset_engine() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+    _ASYNC_ENGINES.clear()
+
+
+_ASYNC_ENGINES: dict[asyncio.AbstractEventLoop, Any] = {}
+
+
+def get_async_engine():
+    """PostgreSQL only: the same database through psycopg's asyncio connections, for the units of work run on
+    the running event loop (`run_unit`). None on SQLite, or with HR_DB_ASYNC_UI=false.
+
+    An asyncio connection belongs to the loop that opened it, so each loop has its own engine: a worker process
+    runs one loop for its whole life; tests start and close many (an engine of a closed loop is dropped)."""
+    settings = get_settings()
+    if settings.is_sqlite or not settings.db_async_ui:
+        return None
+    loop = asyncio.get_running_loop()
+    engine = _ASYNC_ENGINES.get(loop)
+    if engine is None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        for old in [k for k in _ASYNC_ENGINES if k.is_closed()]:
+            del _ASYNC_ENGINES[old]
+        # The same pool settings as the threaded engine's (docs/operations.md counts both). A smaller pool was
+        # slower under load: a unit holds its connection while it waits for the loop between round trips, and
+        # connections opened on top of a small pool are closed again after each use (a new backend each time).
+        engine = _ASYNC_ENGINES[loop] = create_async_engine(
+            settings.database_url, pool_pre_ping=True, pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow, pool_recycle=1800)
+    return engine
+
+
+async def run_unit(fn: Callable[[Session], T]) -> T:
+    """`fn(session)` in one unit of work (commit, or roll back on error) without blocking the event loop.
+
+    On PostgreSQL the unit runs on the loop itself: SQLAlchemy runs the synchronous `fn` in a greenlet whose
+    database round trips are awaited on psycopg's asyncio connection. No thread takes part, so a round trip's
+    answer does not wait for the GIL to come back from whatever the loop is running. On SQLite, a thread."""
+    engine = get_async_engine()
+    if engine is None:
+        def work() -> T:
+            with session_scope() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(work)
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    def unit(session: Session) -> T:
+        try:
+            result = fn(session)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+
+    async with AsyncSession(engine, sync_session_class=Session, expire_on_commit=False) as session:
+        return await session.run_sync(unit)
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from hr_portal.auth import service as auth_service
 from hr_portal.auth.models import Role
 from hr_portal.core.authz import PAGE_ROLES, Actor, nav_for
 from hr_portal.core.config import get_settings
-from hr_portal.core.db import session_scope
+from hr_portal.core.db import run_unit, session_scope
 from hr_portal.core.errors import AppError, Forbidden, Unauthorized
 
 T = TypeVar("T")
@@ -49,9 +49,9 @@ async def run_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
     return await asyncio.to_thread(work)
 
 
-def _lookup(token: str, ip: str | None, user_agent: str | None) -> tuple[Actor, dict] | None:
-    with session_scope() as session:
-        return _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=user_agent))
+def _lookup(token: str, ip: str | None, user_agent: str | None) -> Callable[[Any], tuple[Actor, dict] | None]:
+    return lambda session: _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip,
+                                                                   user_agent=user_agent))
 
 
 def _profile(found: tuple[Actor, Any, str] | None) -> tuple[Actor, dict] | None:
@@ -149,7 +149,7 @@ class SessionState(rx.State):
             if event and guarded[0] == event and guarded[1] == self.session_token:
                 return guarded[2]
         ip, ua = self._client()
-        return await self._signed_in_as(await asyncio.to_thread(_lookup, self.session_token, ip, ua))
+        return await self._signed_in_as(await run_unit(_lookup(self.session_token, ip, ua)))
 
     async def _signed_in_as(self, found: tuple[Actor, dict] | None) -> Actor | None:
         """Apply a session look-up to the tab: who is signed in, or nobody (the tab's pages forgotten)."""
@@ -183,14 +183,13 @@ class SessionState(rx.State):
             raise Unauthorized("Your session has ended. Sign in again.")
         token, (ip, ua) = self.session_token, self._client()
 
-        def work() -> tuple[tuple[Actor, dict] | None, T | None]:
-            with session_scope() as session:
-                found = _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=ua))
-                if found is None or (roles and found[0].role not in roles):
-                    return found, None
-                return found, fn(session=session, actor=found[0], **kwargs)
+        def work(session) -> tuple[tuple[Actor, dict] | None, T | None]:
+            found = _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=ua))
+            if found is None or (roles and found[0].role not in roles):
+                return found, None
+            return found, fn(session=session, actor=found[0], **kwargs)
 
-        found, result = await asyncio.to_thread(work)
+        found, result = await run_unit(work)
         actor = await self._signed_in_as(found)
         if actor is None:
             raise Unauthorized("Your session has ended. Sign in again.")
@@ -297,13 +296,12 @@ class SessionState(rx.State):
             return await self._admit(page, None), None
         token, (ip, ua), allowed = self.session_token, self._client(), PAGE_ROLES.get(page, frozenset())
 
-        def work() -> tuple[tuple[Actor, dict] | None, T | None]:
-            with session_scope() as session:
-                found = _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=ua))
-                if found is None or found[0].role not in allowed:
-                    return found, None
-                return found, fn(session=session, actor=found[0], **kwargs)
+        def work(session) -> tuple[tuple[Actor, dict] | None, T | None]:
+            found = _profile(auth_service.ui_session_lookup(session=session, token=token, ip=ip, user_agent=ua))
+            if found is None or found[0].role not in allowed:
+                return found, None
+            return found, fn(session=session, actor=found[0], **kwargs)
 
-        found, result = await asyncio.to_thread(work)
+        found, result = await run_unit(work)
         redirect = await self._admit(page, await self._signed_in_as(found))
         return (redirect, None) if redirect is not None else (None, result)

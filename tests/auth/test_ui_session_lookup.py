@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from hr_portal.auth import service
 from hr_portal.auth.models import Role, UISession, User
-from hr_portal.core.db import get_engine, utcnow
+from hr_portal.core.db import get_engine, session_scope, utcnow
 from hr_portal.core.errors import Unauthorized
 from hr_portal.core.security import hash_token
 from tests.factories import PASSWORD, create_organization, create_person
@@ -69,8 +69,8 @@ def test_ui_lookup_of_the_session_state_is_one_statement(db, person):
     from hr_portal.ui.session import _lookup
 
     token = ui_login(db, person.email)
-    with statements() as seen:
-        actor, profile = _lookup(token, None, None)
+    with statements() as seen, session_scope() as s:
+        actor, profile = _lookup(token, None, None)(s)
     assert len(seen) == 1, seen
     assert actor.user_id == person.user_id
     assert profile == {"name": "Grace Hopper", "email": person.email, "org": "Lookup Org"}
